@@ -1,0 +1,1 @@
+"""digestbot's shell: CLI, scheduler, HTTP server, chat platforms and delivery."""

@@ -1,0 +1,208 @@
+"""``digestbot`` command line: parse arguments, call the core, print results, map errors to exit 2.
+
+JSON goes to stdout; progress and logs go to stderr. Every expected failure is one line on stderr
+and exit status 2; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from digests.errors import ConfigError, DigestbotError, UsageError
+from digests.settings import Settings, config_path_from, load_settings
+
+log = logging.getLogger("digestbot")
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one line and exit 2 (not usage + error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"digestbot: error: {message} (see --help)\n")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes, before or after the command name.
+
+    Defaults are SUPPRESS so a subcommand's parser never overwrites a value given before it.
+    """
+    parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="config file (else $DIGESTBOT_CONFIG, else config/digestbot.yaml, "
+                        "else built-in defaults)")
+    parser.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                        help="SQLAlchemy database URL (else $DIGESTBOT_DATABASE_URL, else the "
+                        "config's database)")
+    parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="more logging on stderr (-vv for debug)")
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bot import cli_commands as c
+
+    parser = _Parser(prog="digestbot", description="Self-hosted news digests for Slack and "
+                     "Discord: feeds in, topic digests out.")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("ingest", help="store articles from feeds, files or folders")
+    p.add_argument("sources", nargs="*", metavar="SOURCE",
+                   help="feed URL, feed file, article file, OPML file or folder "
+                   "(default: the configured sources)")
+    _json_flag(p)
+    p.set_defaults(handler=c.cmd_ingest)
+
+    p = sub.add_parser("classify", help="topics of articles in files/folders (nothing stored)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _json_flag(p)
+    p.set_defaults(handler=c.cmd_classify)
+
+    p = sub.add_parser("summarize", help="summary and key facts of articles (nothing stored)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _json_flag(p)
+    p.set_defaults(handler=c.cmd_summarize)
+
+    p = sub.add_parser("digest", help="the digest of stored articles for a topic")
+    p.add_argument("--topic", "-t", help="topic name (default: every configured topic)")
+    p.add_argument("--since", metavar="WINDOW", help="window such as 24h, 7d (default: config)")
+    p.add_argument("--format", "-f", default=None,
+                   choices=["markdown", "slack", "discord", "html", "json"])
+    p.add_argument("--limit", type=int, default=None, help="at most this many stories")
+    _json_flag(p)
+    p.set_defaults(handler=c.cmd_digest)
+
+    p = sub.add_parser("search", help="stored articles ranked by relevance")
+    p.add_argument("query", nargs="+", metavar="QUERY")
+    p.add_argument("--topic", "-t")
+    p.add_argument("--since", metavar="WINDOW")
+    p.add_argument("--limit", "-n", type=int, default=10)
+    _json_flag(p)
+    p.set_defaults(handler=c.cmd_search)
+
+    p = sub.add_parser("ask", help="an answer from stored articles, with its sources")
+    p.add_argument("question", nargs="+", metavar="QUESTION")
+    p.add_argument("--topic", "-t")
+    p.add_argument("--since", metavar="WINDOW")
+    _json_flag(p)
+    p.set_defaults(handler=c.cmd_ask)
+
+    p = sub.add_parser("post", help="build and deliver a digest to a configured channel now")
+    p.add_argument("--channel", "-c", required=True, metavar="NAME")
+    p.add_argument("--topic", "-t", help="one topic (default: the channel's topics)")
+    p.add_argument("--since", metavar="WINDOW")
+    _json_flag(p)
+    p.set_defaults(handler=c.cmd_post)
+
+    p = sub.add_parser("run", help="long-running: scheduler, chat apps, HTTP server")
+    p.add_argument("--once", action="store_true",
+                   help="ingest the configured sources, deliver every channel's digests, exit")
+    p.add_argument("--port", type=int, default=None, help="HTTP port (else $PORT, else config)")
+    p.set_defaults(handler=c.cmd_run)
+
+    p = sub.add_parser("config", help="configuration tools")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
+    cp = csub.add_parser("check", help="validate the configuration")
+    _common(cp)
+    cp.set_defaults(handler=c.cmd_config_check)
+
+    p = sub.add_parser("feeds", help="list, export or import the feed list")
+    fsub = p.add_subparsers(dest="feeds_command", metavar="ACTION", parser_class=_Parser)
+    fp = fsub.add_parser("list", help="feeds with their health")
+    _common(fp)
+    _json_flag(fp)
+    fp.set_defaults(handler=c.cmd_feeds_list)
+    fp = fsub.add_parser("export", help="write the feed list as OPML")
+    _common(fp)
+    fp.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
+    fp.set_defaults(handler=c.cmd_feeds_export)
+
+    p = sub.add_parser("db", help="database tools")
+    dsub = p.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    dp = dsub.add_parser("upgrade", help="migrate the database schema to the latest version")
+    _common(dp)
+    dp.set_defaults(handler=c.cmd_db_upgrade)
+
+    p = sub.add_parser("archive", help="the digest archive")
+    asub = p.add_subparsers(dest="archive_command", metavar="ACTION", parser_class=_Parser)
+    ap = asub.add_parser("build", help="write the archive site as static files")
+    _common(ap)
+    ap.add_argument("out_dir", metavar="OUT_DIR")
+    ap.set_defaults(handler=c.cmd_archive_build)
+
+    for name, action in sub.choices.items():
+        if name not in ("config", "feeds", "db", "archive"):
+            _common(action)
+    return parser
+
+
+def load(args: argparse.Namespace) -> Settings:
+    """Settings per the contract: --config, $DIGESTBOT_CONFIG, config/digestbot.yaml, defaults."""
+    return load_settings(
+        config_path_from(getattr(args, "config", None)), db_url=getattr(args, "db", None)
+    )
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+    if verbosity < 2:
+        for noisy in ("httpx", "httpcore", "trafilatura", "apscheduler", "discord", "aiohttp"):
+            logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(getattr(args, "verbose", 0))
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return handler(args)
+    except ConfigError as e:
+        for problem in e.problems:
+            sys.stderr.write(f"{problem}\n")
+        return EXIT_ERROR
+    except DigestbotError as e:
+        sys.stderr.write(f"digestbot: error: {_one_line(e)}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("digestbot: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def run_async(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+__all__ = ["EXIT_ERROR", "EXIT_OK", "UsageError", "build_parser", "load", "main", "print_json"]

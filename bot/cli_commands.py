@@ -1,0 +1,349 @@
+"""What each ``digestbot`` command does: load settings, call the core, print the result.
+
+Commands return an exit status; expected failures raise ``DigestbotError`` and ``bot.cli.main``
+turns them into one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.app import App, make_app
+from bot.cli import EXIT_ERROR, EXIT_OK, load, print_json
+from bot.progress import progress_reporter
+from digests import pipeline
+from digests.ask import ask as ask_store
+from digests.errors import SourceError, UsageError
+from digests.models import Article
+from digests.render import render as render_digest
+from digests.render import json as render_json
+from digests.sources.files import read_local
+from digests.sources.opml import OpmlFeed, write_opml
+from digests.summarize import summarize
+from digests.timewindow import parse_window
+from digests.topics import classify
+
+
+@contextmanager
+def opened(args: argparse.Namespace) -> Iterator[App]:
+    app = make_app(load(args))
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def _read_articles(paths: list[str]) -> tuple[list[tuple[str, Article]], list[tuple[str, str]]]:
+    """Articles of files/folders with the source label to print for each; nothing stored."""
+    found: list[tuple[str, Article]] = []
+    failures: list[tuple[str, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise SourceError(raw, "no such file or directory")
+        result = read_local(path)
+        failures.extend(result.failures)
+        for article in result.articles:
+            label = _file_label(article, raw)
+            found.append((label, article))
+    if not found:
+        reason = failures[0][1] if failures else "no articles found"
+        where = failures[0][0] if failures else ", ".join(paths)
+        raise SourceError(where, reason)
+    return found, failures
+
+
+def _file_label(article: Article, given: str) -> str:
+    if article.url.startswith("file://"):
+        from urllib.parse import unquote, urlsplit
+
+        return unquote(urlsplit(article.url).path)
+    return article.url or given
+
+
+def _warn_failures(failures: list[tuple[str, str]]) -> None:
+    for source, error in failures:
+        sys.stderr.write(f"digestbot: skipped {source}: {error}\n")
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    with opened(args) as app:
+        specs = pipeline.resolve_sources(args.sources, app.settings)
+        if not specs:
+            raise UsageError("no sources given and none configured (add 'sources:' to the config)")
+        with progress_reporter(len(specs), "ingest") as progress:
+            report = asyncio.run(
+                pipeline.ingest(specs, app.store, app.settings, now=app.clock(), progress=progress)
+            )
+    if args.json:
+        print_json(report.to_json())
+    else:
+        sys.stdout.write(
+            f"{report.new} new, {report.duplicates} duplicates, {len(report.failed)} failed\n"
+        )
+        for failure in report.failed:
+            sys.stdout.write(f"  failed: {failure.source}: {failure.error}\n")
+    failed_sources = {f.source for f in report.failed}
+    all_failed = bool(report.failed) and report.new == 0 and report.duplicates == 0 and (
+        len(failed_sources) >= len(specs)
+    )
+    return EXIT_ERROR if all_failed else EXIT_OK
+
+
+# --- classify / summarize (nothing stored) ---------------------------------------------------
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    settings = load(args)
+    found, failures = _read_articles(args.paths)
+    _warn_failures(failures)
+    rows = []
+    for label, article in found:
+        scores = classify(article.title, article.body, settings.topics)
+        rows.append(
+            {
+                "source": label,
+                "title": article.title,
+                "topics": [s.topic for s in scores if s.member],
+                "scores": {s.topic: round(s.score, 4) for s in scores},
+                "evidence": {s.topic: list(s.evidence) for s in scores if s.evidence},
+            }
+        )
+    if args.json:
+        print_json(rows)
+    else:
+        for row in rows:
+            topics = ", ".join(row["topics"]) or "(none)"  # type: ignore[arg-type]
+            sys.stdout.write(f"{row['source']}: {topics}\n  {row['title']}\n")
+    return EXIT_OK
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    load(args)  # validates the config like every command
+    found, failures = _read_articles(args.paths)
+    _warn_failures(failures)
+    rows = []
+    for label, article in found:
+        summary = summarize(article.title, article.body)
+        rows.append(
+            {
+                "source": label,
+                "title": article.title,
+                "summary": summary.summary,
+                "key_facts": list(summary.key_facts),
+            }
+        )
+    single = len(args.paths) == 1 and Path(args.paths[0]).is_file() and len(rows) == 1
+    if args.json:
+        print_json(rows[0] if single else rows)
+    else:
+        for row in rows:
+            sys.stdout.write(f"# {row['title']}\n{row['summary']}\n")
+            for fact in row["key_facts"]:  # type: ignore[attr-defined]
+                sys.stdout.write(f"  - {fact}\n")
+            sys.stdout.write("\n")
+    return EXIT_OK
+
+
+# --- digest / search / ask -------------------------------------------------------------------
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from digests.queries import topic_digest
+
+    if args.since:
+        parse_window(args.since)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    fmt = "json" if args.json else (args.format or "markdown")
+    with opened(args) as app:
+        topics = [args.topic] if args.topic else list(app.settings.topics)
+        for topic in topics:
+            app.settings.topic(topic)  # unknown topic -> UsageError before any work
+        now = app.clock()
+        digests = [
+            topic_digest(app.store, app.settings, t, now=now, window=args.since,
+                         max_items=args.limit)
+            for t in topics
+        ]
+    if fmt == "json":
+        payloads = [render_json.render(d) for d in digests]
+        print_json(payloads[0] if args.topic else payloads)
+        return EXIT_OK
+    out = [render_digest(d, fmt) for d in digests]
+    sys.stdout.write("\n\n".join(o.rstrip("\n") for o in out) + "\n")
+    return EXIT_OK
+
+
+def _limit(value: int) -> int:
+    if not 1 <= value <= 100:
+        raise UsageError("--limit must be between 1 and 100")
+    return value
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    query = " ".join(args.query).strip()
+    limit = _limit(args.limit)
+    since_delta = parse_window(args.since) if args.since else None
+    with opened(args) as app:
+        if args.topic:
+            app.settings.topic(args.topic)
+        since = app.clock() - since_delta if since_delta else None
+        hits = app.store.search(query, topic=args.topic, since=since, limit=limit)
+    rows = [
+        {
+            "title": h.article.title,
+            "url": h.article.url,
+            "snippet": h.snippet,
+            "score": round(h.score, 4),
+            "published": h.article.published.isoformat(),
+            "source": h.article.source,
+        }
+        for h in hits
+    ]
+    if args.json:
+        print_json(rows)
+    elif not rows:
+        sys.stdout.write(f"No stored articles match {query!r}.\n")
+    else:
+        for i, row in enumerate(rows, 1):
+            sys.stdout.write(f"{i}. {row['title']}\n   {row['url']}\n   {row['snippet']}\n")
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    question = " ".join(args.question).strip()
+    since_delta = parse_window(args.since) if args.since else None
+    with opened(args) as app:
+        if args.topic:
+            app.settings.topic(args.topic)
+        since = app.clock() - since_delta if since_delta else None
+        result = ask_store(question, app.store, topic=args.topic, since=since,
+                           llm=app.settings.llm)
+    if args.json:
+        print_json(result.to_json())
+    elif not result.answer:
+        sys.stdout.write("No stored article answers that question.\n")
+    else:
+        sys.stdout.write(result.answer + "\n\nSources:\n")
+        for s in result.sources:
+            sys.stdout.write(f"  - {s.title} <{s.url}>\n")
+    return EXIT_OK
+
+
+# --- post / run / archive (the shell's long-running parts) -------------------------------------
+
+
+def cmd_post(args: argparse.Namespace) -> int:
+    from bot.delivery import post_now
+
+    if args.since:
+        parse_window(args.since)
+    with opened(args) as app:
+        result = asyncio.run(post_now(app, args.channel, topic=args.topic, window=args.since))
+    if args.json:
+        print_json(result.to_json())
+    else:
+        for d in result.delivered:
+            sys.stdout.write(f"delivered to {d.channel}: {d.message_id}\n")
+        for s in result.skipped:
+            sys.stdout.write(f"skipped {s.channel} ({s.topic}): {s.reason}\n")
+    return EXIT_ERROR if result.failed else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.runner import run, run_once
+
+    settings = load(args)
+    if args.once:
+        return run_once(settings)
+    return run(settings, port=args.port)
+
+
+def cmd_archive_build(args: argparse.Namespace) -> int:
+    from bot.web import build_static_archive
+
+    with opened(args) as app:
+        count = build_static_archive(app, Path(args.out_dir))
+    sys.stdout.write(f"wrote {count} pages to {args.out_dir}\n")
+    return EXIT_OK
+
+
+# --- config / feeds / db ----------------------------------------------------------------------
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    settings = load(args)
+    where = settings.config_path or "built-in defaults"
+    sys.stdout.write(
+        f"{where}: ok ({len(settings.topics)} topics, {len(settings.sources)} sources, "
+        f"{len(settings.channels)} channels)\n"
+    )
+    return EXIT_OK
+
+
+def cmd_feeds_list(args: argparse.Namespace) -> int:
+    with opened(args) as app:
+        states = {f.url: f for f in app.store.list_feeds()}
+        configured = [s for s in app.settings.sources if s.url]
+    rows = []
+    for source in configured:
+        state = states.pop(source.url or "", None)
+        rows.append(_feed_row(source.url or "", source.name, state))
+    rows.extend(_feed_row(url, None, state) for url, state in states.items())
+    if args.json:
+        print_json(rows)
+    elif not rows:
+        sys.stdout.write("No feeds configured or stored.\n")
+    else:
+        for row in rows:
+            status = "error: " + str(row["last_error"]) if row["last_error"] else "ok"
+            sys.stdout.write(f"{row['url']} [{status}] last success: {row['last_success']}\n")
+    return EXIT_OK
+
+
+def _feed_row(url: str, name: str | None, state: object | None) -> dict[str, object]:
+    def get(attr: str) -> object:
+        value = getattr(state, attr, None)
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    return {
+        "url": url,
+        "title": name or get("title"),
+        "last_success": get("last_success"),
+        "last_error": get("last_error"),
+        "consecutive_failures": get("consecutive_failures") or 0,
+        "next_poll": get("next_poll"),
+    }
+
+
+def cmd_feeds_export(args: argparse.Namespace) -> int:
+    with opened(args) as app:
+        feeds = {s.url: s.name or "" for s in app.settings.sources if s.url}
+        for state in app.store.list_feeds():
+            feeds.setdefault(state.url, state.title or "")
+    text = write_opml([OpmlFeed(title=t, url=u) for u, t in feeds.items()], "digestbot feeds")
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        sys.stderr.write(f"wrote {len(feeds)} feeds to {args.output}\n")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    with opened(args) as app:
+        version = app.store.schema_version()
+    sys.stdout.write(f"database is at schema version {version}\n")
+    return EXIT_OK
+
+
+__all__ = ["EXIT_ERROR"]

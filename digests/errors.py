@@ -1,0 +1,46 @@
+"""One root error with specific subclasses, so the CLI can turn any of them into one line."""
+
+from __future__ import annotations
+
+
+class DigestbotError(Exception):
+    """Root of every error the project raises on purpose; the CLI prints it as one line, exit 2."""
+
+
+class UsageError(DigestbotError):
+    """Bad option or argument given by the user (bad --since, unknown topic, ...)."""
+
+
+class ConfigError(DigestbotError):
+    """The configuration is invalid; ``problems`` holds every ``file:line: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class SourceError(DigestbotError):
+    """A source (feed URL, feed file, article file, folder) could not be read or parsed."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class StoreError(DigestbotError):
+    """The store (database) could not be reached or refused an operation."""
+
+
+class DeliveryError(DigestbotError):
+    """A message could not be delivered to a channel.
+
+    ``permanent`` errors (channel not found, invalid token) must not be retried.
+    """
+
+    def __init__(self, platform: str, channel: str, reason: str, *, permanent: bool = False) -> None:
+        self.platform = platform
+        self.channel = channel
+        self.reason = reason
+        self.permanent = permanent
+        super().__init__(f"{platform}:{channel}: {reason}")

@@ -1,0 +1,246 @@
+"""The one place that wires fetch -> parse -> classify/summarize -> store.
+
+Everything here is orchestration: the decisions live in sources/, topics, summarize and store/.
+Fetching is async (httpx); classifying and summarizing are CPU work done in a worker thread so
+the event loop of ``digestbot run`` never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from digests.errors import DigestbotError, SourceError
+from digests.models import Article, IngestFailure, IngestReport
+from digests.settings import FetchSettings, Settings
+from digests.sources.feeds import parse_feed
+from digests.sources.files import read_local
+from digests.sources.http import FetchOptions, fetch, make_client
+from digests.sources.opml import parse_opml
+from digests.store import Store
+from digests.store.types import FeedState, NewArticle
+from digests.summarize import summarize
+from digests.topics import TopicDefinition, classify
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where articles come from: a feed URL or a local path, and the name to show for it."""
+
+    location: str
+    name: str | None = None
+    trusted: bool = True  # configured by the operator (CLI or config), not by a chat user
+
+    @property
+    def is_url(self) -> bool:
+        return self.location.lower().startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one source yielded: articles, or the one-line reason it failed, or unchanged."""
+
+    spec: SourceSpec
+    articles: tuple[Article, ...] = ()
+    failures: tuple[IngestFailure, ...] = ()
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+
+
+def fetch_options(settings: FetchSettings) -> FetchOptions:
+    return FetchOptions(
+        user_agent=settings.user_agent,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_bytes=settings.max_bytes,
+        max_redirects=settings.max_redirects,
+        allow_private_addresses=settings.allow_private_addresses,
+    )
+
+
+def resolve_sources(locations: Sequence[str], settings: Settings) -> list[SourceSpec]:
+    """CLI arguments, or (none given) the configured sources; OPML files expand to their feeds."""
+    if locations:
+        specs = [SourceSpec(loc) for loc in locations]
+    else:
+        specs = [SourceSpec(s.location, s.name) for s in settings.sources]
+    out: list[SourceSpec] = []
+    for spec in specs:
+        if not spec.is_url and spec.location.lower().endswith(".opml"):
+            out.extend(_expand_opml(spec))
+        else:
+            out.append(spec)
+    return out
+
+
+def _expand_opml(spec: SourceSpec) -> list[SourceSpec]:
+    path = Path(spec.location)
+    try:
+        feeds = parse_opml(path.read_bytes())
+    except OSError as e:
+        raise SourceError(spec.location, e.strerror or str(e)) from e
+    return [SourceSpec(f.url, f.title or None) for f in feeds]
+
+
+async def read_source(
+    spec: SourceSpec,
+    store: Store,
+    client: httpx.AsyncClient,
+    options: FetchOptions,
+) -> SourceResult:
+    """Fetch and parse one source; every failure becomes a one-line ``IngestFailure``."""
+    try:
+        if spec.is_url:
+            return await _read_feed_url(spec, store, client, options)
+        return await asyncio.to_thread(_read_path, spec)
+    except DigestbotError as e:
+        return SourceResult(spec, failures=(IngestFailure(spec.location, _one_line(e)),))
+
+
+async def _read_feed_url(
+    spec: SourceSpec, store: Store, client: httpx.AsyncClient, options: FetchOptions
+) -> SourceResult:
+    state = await asyncio.to_thread(store.get_feed, spec.location)
+    result = await fetch(
+        client,
+        spec.location,
+        etag=state.etag if state else None,
+        last_modified=state.last_modified if state else None,
+        options=options,
+        trusted=spec.trusted,
+    )
+    if result.not_modified or result.content is None:
+        return SourceResult(spec, not_modified=True, etag=result.etag,
+                            last_modified=result.last_modified)
+    parsed = await asyncio.to_thread(
+        parse_feed, result.content, result.final_url, source_name=spec.name
+    )
+    return SourceResult(
+        spec,
+        articles=parsed.articles,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        title=parsed.title,
+    )
+
+
+def _read_path(spec: SourceSpec) -> SourceResult:
+    local = read_local(Path(spec.location))
+    articles = tuple(replace(a, source=spec.name) if spec.name else a for a in local.articles)
+    failures = tuple(IngestFailure(src, err) for src, err in local.failures)
+    return SourceResult(spec, articles=articles, failures=failures)
+
+
+def prepare(
+    articles: Iterable[Article], topics: Mapping[str, TopicDefinition], now: datetime
+) -> list[NewArticle]:
+    """Classify and summarize: the CPU part of ingest, pure apart from the clock value."""
+    prepared = []
+    for article in articles:
+        if article.published is None:
+            article = replace(article, published=now)
+        prepared.append(
+            NewArticle(
+                article=article,
+                topics=classify(article.title, article.body, topics),
+                summary=summarize(article.title, article.body),
+                fetched_at=now,
+            )
+        )
+    return prepared
+
+
+def store_articles(
+    store: Store, articles: Sequence[Article], topics: Mapping[str, TopicDefinition],
+    now: datetime,
+) -> tuple[int, int, list[int]]:
+    """Prepare and store ``articles``; returns (new, duplicates, new article ids)."""
+    if not articles:
+        return 0, 0, []
+    outcomes = store.add_articles(prepare(articles, topics, now))
+    new_ids = [o.article_id for o in outcomes if o.status == "new"]
+    return len(new_ids), len(outcomes) - len(new_ids), new_ids
+
+
+async def ingest(
+    specs: Sequence[SourceSpec],
+    store: Store,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    client: httpx.AsyncClient | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Read every source, store what is new, record feed state; never raises for one source."""
+    now = now or datetime.now(UTC)
+    options = fetch_options(settings.fetch)
+    own_client = client is None
+    http = client or make_client(options)
+    per_host: dict[str, asyncio.Semaphore] = {}
+
+    async def one(spec: SourceSpec) -> SourceResult:
+        host = urlsplit(spec.location).hostname or "" if spec.is_url else ""
+        sem = per_host.setdefault(host, asyncio.Semaphore(settings.poll.per_host))
+        async with sem:
+            return await read_source(spec, store, http, options)
+
+    new = dups = 0
+    failures: list[IngestFailure] = []
+    new_ids: list[int] = []
+    try:
+        for coro in asyncio.as_completed([one(s) for s in specs]):
+            result = await coro
+            failures.extend(result.failures)
+            n, d, ids = await asyncio.to_thread(
+                store_articles, store, result.articles, settings.topics, now
+            )
+            new, dups, new_ids = new + n, dups + d, new_ids + ids
+            if result.spec.is_url:
+                await asyncio.to_thread(_record_feed, store, result, now)
+            if progress:
+                progress(result.spec.location)
+    finally:
+        if own_client:
+            await http.aclose()
+    return IngestReport(new=new, duplicates=dups, failed=tuple(failures), new_ids=tuple(new_ids))
+
+
+def _record_feed(store: Store, result: SourceResult, now: datetime) -> None:
+    old = store.get_feed(result.spec.location)
+    state = old or FeedState(url=result.spec.location)
+    if result.failures:
+        state = replace(
+            state,
+            last_error=result.failures[0].error,
+            last_error_at=now,
+            consecutive_failures=state.consecutive_failures + 1,
+        )
+    else:
+        state = replace(
+            state,
+            etag=result.etag or state.etag,
+            last_modified=result.last_modified or state.last_modified,
+            title=result.title or state.title,
+            last_success=now,
+            last_error=None,
+            consecutive_failures=0,
+        )
+    store.upsert_feed(state)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

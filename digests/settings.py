@@ -1,0 +1,401 @@
+"""Configuration: one YAML file, validated once at start, every problem reported as file:line.
+
+Sections left out take the shipped defaults (so a file with only ``channels:`` still has the
+three shipped topics). Secrets never live here: they come from the environment (see ``Secrets``),
+and strings may reference the environment as ``${NAME}`` (Discord webhook URLs, for instance).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from digests.errors import ConfigError
+from digests.timewindow import parse_window
+from digests.topics import TopicDefinition, default_topics
+
+DEFAULT_CONFIG_PATH = Path("config/digestbot.yaml")
+DEFAULT_DATABASE_URL = "sqlite:///data/digestbot.db"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_window(value: str) -> str:
+    parse_window(value)  # raises UsageError -> reported by pydantic as a value error
+    return value
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=0, le=65535)
+
+
+class FetchSettings(_Section):
+    user_agent: str = "digestbot/0.1 (+https://github.com/digestbot/digestbot)"
+    connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    read_timeout: float = Field(default=15.0, gt=0, le=300)
+    max_bytes: int = Field(default=10_000_000, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    allow_private_addresses: bool = False
+
+
+class PollSettings(_Section):
+    interval: str = "15m"
+    jitter: str = "30s"
+    per_host: int = Field(default=2, ge=1, le=32)
+    failure_threshold: int = Field(default=5, ge=1)
+    max_backoff: str = "6h"
+    lease: str = "5m"
+
+    _windows = field_validator("interval", "max_backoff", "lease")(_check_window)
+
+    @field_validator("jitter")
+    @classmethod
+    def _jitter(cls, value: str) -> str:
+        if value not in ("0", "0s"):
+            parse_window(value)
+        return value
+
+
+class DigestSettings(_Section):
+    window: str = "24h"
+    max_stories: int = Field(default=10, ge=1, le=100)
+    min_score: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    _windows = field_validator("window")(_check_window)
+
+
+class DeliverySettings(_Section):
+    misfire_grace: str = "6h"
+    min_interval_seconds: float = Field(default=1.0, ge=0.0)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+
+    _windows = field_validator("misfire_grace")(_check_window)
+
+
+class PermissionSettings(_Section):
+    """Who may change subscriptions and feeds from chat."""
+
+    slack_allowed_users: tuple[str, ...] = ()  # empty: anyone in the channel
+    discord_require_manage_channels: bool = True
+
+
+class LlmSettings(_Section):
+    enabled: bool = False
+    base_url: str = "http://127.0.0.1:11434/v1"
+    model: str = "llama3.1"
+    api_key_env: str = "LLM_API_KEY"
+    timeout: float = Field(default=20.0, gt=0, le=300)
+
+
+class SourceSettings(_Section):
+    """A configured source: a feed URL or a local path (file, folder, OPML)."""
+
+    url: str | None = None
+    path: str | None = None
+    name: str | None = None
+    interval: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SourceSettings:
+        if (self.url is None) == (self.path is None):
+            raise ValueError("a source needs exactly one of 'url' or 'path'")
+        if self.url is not None and not re.match(r"^https?://", self.url, re.IGNORECASE):
+            raise ValueError(f"source url must start with http:// or https://: {self.url!r}")
+        if self.interval is not None:
+            parse_window(self.interval)
+        return self
+
+    @property
+    def location(self) -> str:
+        return self.url or self.path or ""
+
+
+class FilterSettings(_Section):
+    include: tuple[str, ...] = ()  # keywords or /regex/; an item must match one
+    exclude: tuple[str, ...] = ()  # keywords or /regex/; an item matching one is left out
+    min_score: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class ChannelSettings(_Section):
+    platform: Literal["slack", "discord", "console"]
+    channel: str | None = None
+    webhook: str | None = None
+    topics: tuple[str, ...] = ()
+    schedule: str | None = None
+    timezone: str | None = None
+    max_stories: int | None = Field(default=None, ge=1, le=100)
+    window: str | None = None
+    repost_updated: bool = False
+    catch_up: bool = False
+    filters: FilterSettings = FilterSettings()
+
+    @model_validator(mode="after")
+    def _target(self) -> ChannelSettings:
+        if self.platform == "slack" and not self.channel:
+            raise ValueError("a slack channel needs 'channel' (the channel id, e.g. C0123456)")
+        if self.platform == "discord" and not (self.channel or self.webhook):
+            raise ValueError("a discord channel needs 'channel' (id) or 'webhook' (URL)")
+        if self.webhook is not None and self.platform != "discord":
+            raise ValueError("'webhook' is only for platform: discord")
+        if self.window is not None:
+            parse_window(self.window)
+        if self.timezone is not None:
+            _check_timezone(self.timezone)
+        return self
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"unknown time zone {name!r}") from e
+    return name
+
+
+class Settings(_Section):
+    """The whole configuration after defaults are applied."""
+
+    database: str = DEFAULT_DATABASE_URL
+    timezone: str = "UTC"
+    archive_dir: str = "data/archive"
+    public_url: str | None = None
+    admin_channel: str | None = None
+    http: HttpSettings = HttpSettings()
+    fetch: FetchSettings = FetchSettings()
+    poll: PollSettings = PollSettings()
+    digest: DigestSettings = DigestSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    permissions: PermissionSettings = PermissionSettings()
+    llm: LlmSettings = LlmSettings()
+    sources: tuple[SourceSettings, ...] = ()
+    topics: dict[str, TopicDefinition] = Field(default_factory=default_topics)
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+
+    # Where the settings came from; the folder relative paths are resolved against.
+    config_path: str | None = Field(default=None, exclude=True)
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("topics")
+    @classmethod
+    def _topic_names(cls, value: dict[str, TopicDefinition]) -> dict[str, TopicDefinition]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
+                raise ValueError(
+                    f"topic name {name!r}: use 1-40 lowercase letters, digits, '-' or '_'"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        for name, channel in self.channels.items():
+            for topic in channel.topics:
+                if topic not in self.topics:
+                    raise ValueError(f"channel {name!r}: unknown topic {topic!r}")
+        if self.admin_channel is not None and self.admin_channel not in self.channels:
+            raise ValueError(f"admin_channel {self.admin_channel!r} is not a configured channel")
+        return self
+
+    def topic(self, name: str) -> TopicDefinition:
+        from digests.errors import UsageError
+
+        try:
+            return self.topics[name]
+        except KeyError:
+            known = ", ".join(sorted(self.topics)) or "none configured"
+            raise UsageError(f"unknown topic {name!r} (known: {known})") from None
+
+    def resolve_path(self, path: str) -> Path:
+        """A relative path in the config is relative to the working directory (as documented)."""
+        return Path(path).expanduser()
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Tokens from the environment only; masked in repr so they never reach a log line."""
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    discord_bot_token: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
+        env = os.environ if env is None else env
+        return cls(
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            discord_bot_token=env.get("DISCORD_BOT_TOKEN") or None,
+        )
+
+    def __repr__(self) -> str:
+        def mask(v: str | None) -> str:
+            return "unset" if v is None else "***"
+
+        return (
+            f"Secrets(slack_bot_token={mask(self.slack_bot_token)}, "
+            f"slack_signing_secret={mask(self.slack_signing_secret)}, "
+            f"slack_app_token={mask(self.slack_app_token)}, "
+            f"discord_bot_token={mask(self.discord_bot_token)})"
+        )
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def config_path_from(cli_path: str | None, env: Mapping[str, str] | None = None) -> Path | None:
+    """``--config``, else ``$DIGESTBOT_CONFIG``, else ``config/digestbot.yaml`` if it exists."""
+    env = os.environ if env is None else env
+    if cli_path:
+        return Path(cli_path)
+    if env.get("DIGESTBOT_CONFIG"):
+        return Path(env["DIGESTBOT_CONFIG"])
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
+def load_settings(
+    path: Path | None,
+    *,
+    db_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read and validate ``path`` (None: built-in defaults); raise ConfigError with every problem.
+
+    The database URL is ``db_url`` (``--db``), else ``$DIGESTBOT_DATABASE_URL``, else the
+    config's ``database``, else ``sqlite:///data/digestbot.db``.
+    """
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    lines: dict[tuple[str | int, ...], int] = {}
+    label = "<defaults>"
+    if path is not None:
+        label = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError([f"{label}:0: config file not found"]) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError([f"{label}:0: cannot read config: {e}"]) from None
+        data, lines = _parse_yaml(text, label)
+    problems: list[str] = []
+    data = _expand_env(data, env, (), lines, label, problems)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_format_errors(e, lines, label)) from None
+    overrides: dict[str, Any] = {"config_path": str(path) if path else None}
+    url = db_url or env.get("DIGESTBOT_DATABASE_URL")
+    if url:
+        overrides["database"] = url
+    return settings.model_copy(update=overrides)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that also records the line of every mapping key and sequence item."""
+
+
+def _parse_yaml(
+    text: str, label: str
+) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError([f"{label}:{line}: invalid YAML: {problem}"]) from None
+    if node is None:
+        return {}, {}
+    lines: dict[tuple[str | int, ...], int] = {}
+    _collect_lines(node, (), lines)
+    loader = _LineLoader("")
+    try:
+        value = loader.construct_document(node)
+    except yaml.YAMLError as e:
+        raise ConfigError([f"{label}:{node.start_mark.line + 1}: invalid YAML: {e}"]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(value, dict):
+        raise ConfigError([f"{label}:{node.start_mark.line + 1}: the config must be a mapping"])
+    return value, lines
+
+
+def _collect_lines(
+    node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _collect_lines(value_node, (*path, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*path, i)] = item.start_mark.line + 1
+            _collect_lines(item, (*path, i), lines)
+
+
+def _expand_env(
+    value: Any,
+    env: Mapping[str, str],
+    path: tuple[str | int, ...],
+    lines: Mapping[tuple[str | int, ...], int],
+    label: str,
+    problems: list[str],
+) -> Any:
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in env:
+                problems.append(
+                    f"{label}:{_line_for(path, lines)}: environment variable {name} is not set"
+                )
+                return ""
+            return env[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v, env, (*path, k), lines, label, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, env, (*path, i), lines, label, problems) for i, v in enumerate(value)]
+    return value
+
+
+def _line_for(loc: tuple[str | int, ...], lines: Mapping[tuple[str | int, ...], int]) -> int:
+    for end in range(len(loc), -1, -1):
+        line = lines.get(tuple(loc[:end]))
+        if line is not None:
+            return line
+    return 0
+
+
+def _format_errors(
+    error: ValidationError, lines: Mapping[tuple[str | int, ...], int], label: str
+) -> list[str]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        where = ".".join(str(p) for p in loc)
+        msg = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            msg = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+            where = ".".join(str(p) for p in loc[:-1])
+        line = _line_for(loc, lines)
+        problems.append(f"{label}:{line}: {where + ': ' if where else ''}{msg}")
+    return problems
