@@ -89,7 +89,7 @@ def resolve_sources(locations: Sequence[str], settings: Settings) -> list[Source
 def _expand_opml(spec: SourceSpec) -> list[SourceSpec]:
     path = Path(spec.location)
     try:
-        feeds = parse_opml(path.read_bytes())
+        feeds = parse_opml(path.read_bytes(), source=spec.location)
     except OSError as e:
         raise SourceError(spec.location, e.strerror or str(e)) from e
     return [SourceSpec(f.url, f.title or None) for f in feeds]

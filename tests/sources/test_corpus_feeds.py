@@ -1,0 +1,108 @@
+"""Every real feed under ../shared/corpus/feeds parses or fails with a one-line SourceError."""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+from pathlib import Path
+
+import pytest
+
+from digests.errors import SourceError
+from digests.sources.feeds import ParsedFeed, parse_feed
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "feeds"
+FEED_URL = "https://corpus.example/feed"
+
+pytestmark = pytest.mark.corpus
+
+
+def corpus_dir(name: str) -> Path:
+    folder = CORPUS / name
+    if not folder.is_dir():
+        pytest.skip(f"corpus folder {folder} not present")
+    return folder
+
+
+def feed_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith("LICENSE") and ".expected." not in p.name
+    )
+
+
+@functools.cache
+def outcomes(name: str) -> dict[str, ParsedFeed | Exception]:
+    """Each file's parse (or the exception it raised), computed once per test session."""
+    results: dict[str, ParsedFeed | Exception] = {}
+    for path in feed_files(corpus_dir(name)):
+        try:
+            results[str(path.relative_to(CORPUS))] = parse_feed(path.read_bytes(), FEED_URL)
+        except Exception as e:  # the point of the tests: record anything that escapes
+            results[str(path.relative_to(CORPUS))] = e
+    return results
+
+
+@pytest.mark.parametrize("name", ["news", "odd", "expected", "feedparser-tests"])
+def test_every_file_parses_or_fails_cleanly(name: str) -> None:
+    results = outcomes(name)
+    assert results
+    crashes = [
+        f"{k}: {type(v).__name__}: {v}"
+        for k, v in results.items()
+        if isinstance(v, Exception) and not isinstance(v, SourceError)
+    ]
+    multi_line = [
+        k
+        for k, v in results.items()
+        if isinstance(v, SourceError) and ("\n" in str(v) or not v.reason)
+    ]
+    assert crashes == []
+    assert multi_line == []
+    parsed = sum(isinstance(v, ParsedFeed) for v in results.values())
+    assert parsed > len(results) // 2
+
+
+def test_news_feeds_all_give_articles() -> None:
+    for name, feed in outcomes("news").items():
+        assert isinstance(feed, ParsedFeed), name
+        assert feed.articles, name
+        for article in feed.articles:
+            assert article.title and article.url.startswith("http"), name
+            assert article.published is None or article.published.utcoffset() is not None
+            assert "<p>" not in article.body and "<script" not in article.body
+
+
+def test_odd_feeds_all_give_articles() -> None:
+    counts = {
+        Path(k).name.split("__")[0]: len(v.articles) if isinstance(v, ParsedFeed) else 0
+        for k, v in outcomes("odd").items()
+    }
+    assert all(counts.values()), counts
+    assert counts["rss_prefixed_elements_xmldecl_broken"] == 35
+    assert counts["jsonfeed_humanwhocodes"] == 10
+
+
+def test_jsonfeed_double_escaped_html_is_decoded() -> None:
+    path = next(corpus_dir("odd").glob("jsonfeed_*"))
+    first = parse_feed(path.read_bytes(), FEED_URL).articles[0]
+    assert first.title == "Using your own Supabase signing keys"
+    assert first.body.startswith("Supabase uses JWT signing keys")
+    assert "&lt;" not in first.body and "<a " not in first.body
+
+
+def test_expected_parses_agree_on_title_link_and_date() -> None:
+    folder = corpus_dir("expected")
+    for expected_path in sorted(folder.glob("*.expected.json")):
+        stem = expected_path.name.removesuffix(".expected.json")
+        (source,) = [p for p in folder.glob(f"{stem}.*") if p != expected_path]
+        expected = json.loads(expected_path.read_text(encoding="utf-8"))
+        feed = parse_feed(source.read_bytes(), FEED_URL)
+        assert len(feed.articles) == len(expected["entries"]), stem
+        for article, entry in zip(feed.articles, expected["entries"], strict=True):
+            assert article.title == " ".join(html.unescape(entry["title"] or "").split()), stem
+            assert article.url == entry["link"], stem
+            got = article.published.isoformat() if article.published else None
+            assert got == entry.get("published"), stem

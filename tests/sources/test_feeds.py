@@ -1,0 +1,120 @@
+"""parse_feed on small fixtures of every kind (golden files) and on bad input."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digests.errors import SourceError
+from digests.models import Article
+from digests.sources.feeds import parse_feed, repair_xml
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "sources"
+FEED_URL = "https://feeds.example.com/x/feed"
+
+
+def as_golden(article: Article) -> dict[str, object]:
+    return {
+        "title": article.title,
+        "url": article.url,
+        "body": article.body,
+        "source": article.source,
+        "published": article.published.isoformat() if article.published else None,
+        "author": article.author,
+        "guid": article.guid,
+    }
+
+
+@pytest.mark.parametrize("name", ["rss20.xml", "rss10.rdf", "atom.xml", "feed.json", "hostile.xml"])
+def test_fixture_matches_golden(name: str) -> None:
+    feed = parse_feed((DATA / name).read_bytes(), FEED_URL)
+    expected = json.loads((DATA / f"{name}.expected.json").read_text(encoding="utf-8"))
+    assert feed.title == expected["title"]
+    assert feed.link == expected["link"]
+    assert [as_golden(a) for a in feed.articles] == expected["articles"]
+
+
+def test_published_is_aware_utc_and_content_beats_description() -> None:
+    first = parse_feed((DATA / "rss20.xml").read_bytes(), FEED_URL).articles[0]
+    assert first.published == datetime(2026, 2, 17, 14, 20, 2, tzinfo=UTC)
+    assert "90,000" in first.body and "Short summary" not in first.body
+    assert first.url == "https://feeds.example.com/2026/02/asylum-backlog"  # made absolute
+
+
+def test_source_name_overrides_feed_title() -> None:
+    feed = parse_feed((DATA / "rss10.rdf").read_bytes(), FEED_URL, source_name="DW")
+    assert {a.source for a in feed.articles} == {"DW"}
+
+
+def test_hostile_html_is_reduced_to_text() -> None:
+    (article,) = parse_feed((DATA / "hostile.xml").read_bytes(), FEED_URL).articles
+    for bad in (
+        "alert",
+        "script",
+        "stolen",
+        "display:none",
+        "onerror",
+        "onclick",
+        "iframe",
+        "no script text",
+        "javascript:",
+    ):
+        assert bad not in article.title + article.body + article.url
+    assert article.title == "Breaking news"
+    assert article.body.startswith("Safe & sound")
+
+
+def test_json_feed_skips_non_objects_and_uses_feed_author() -> None:
+    feed = parse_feed((DATA / "feed.json").read_bytes(), FEED_URL)
+    assert len(feed.articles) == 2
+    assert feed.articles[1].author == "Desk Editor"
+    assert "steal" not in feed.articles[0].body
+
+
+def test_broken_xml_declaration_and_rss_prefix_are_repaired() -> None:
+    data = (
+        b'<!-- note: <?xml inside a comment --> \n<?xml?xml version="1.0" encoding="UTF-8" ??>\n'
+        b"<rss rss:version=2.0><rss:channel><rss:title>T</rss:title>"
+        b"<rss:item><rss:title>One</rss:title><rss:link>https://a.example/1</rss:link>"
+        b"</rss:item></rss:channel></rss>"
+    )
+    repaired = repair_xml(data)
+    assert repaired.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    assert b"<!-- note: <?xml inside a comment -->" in repaired
+    feed = parse_feed(data, FEED_URL)
+    assert [(a.title, a.url) for a in feed.articles] == [("One", "https://a.example/1")]
+
+
+def test_good_declaration_left_alone() -> None:
+    data = (DATA / "rss20.xml").read_bytes()
+    assert repair_xml(data) == data
+
+
+def test_empty_feed_is_not_an_error() -> None:
+    feed = parse_feed(b'<rss version="2.0"><channel><title>Quiet</title></channel></rss>', FEED_URL)
+    assert feed.title == "Quiet" and feed.articles == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty document"),
+        (b"  \n\t", "empty document"),
+        (b"<!DOCTYPE html><html><head><title>Hi</title></head><body>x</body></html>", "HTML page"),
+        (b"<!-- c -->\n<html lang=en><body><p>page</p></body></html>", "HTML page"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary data"),
+        (b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>', "malformed feed"),
+        (b"<note><to>x</to></note>", "not an RSS, Atom or JSON feed"),
+        (b'{"items": [', "malformed JSON"),
+        (b'{"name": "not a feed"}', "not a JSON Feed"),
+    ],
+)
+def test_bad_input_gives_one_line_source_error(data: bytes, reason: str) -> None:
+    with pytest.raises(SourceError) as info:
+        parse_feed(data, FEED_URL)
+    assert reason in info.value.reason
+    assert info.value.source == FEED_URL
+    assert "\n" not in str(info.value)
