@@ -1,0 +1,349 @@
+"""Extractive summary and key facts of one article: pure, deterministic, no model, no network.
+
+Why this scoring: on news the lead is hard to beat (FACTS.md), so position is a strong prior;
+TF-IDF centrality (cosine to the whole article) keeps sentences on the main thread and weighs
+most on the BBC set (bench/rouge.py); the title and the article's own subheadings say what the
+writer thought mattered, and a section's first sentence leads that section; concrete facts
+(numbers, agreements, arrests) nudge ties. MMR then drops sentences that repeat one already
+chosen. Sentences are copied verbatim and returned in their original order, so a summary never
+says what the text does not.
+
+An empty body (or one with nothing but headings and boilerplate) gives ``Summary("", ())``: the
+digest already shows the title, so repeating it as the summary would add nothing. Key facts
+leave out the sentences the summary already quotes, so a digest never shows a line twice; a
+one-sentence feed item therefore has a summary and no key facts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from digests.errors import UsageError
+from digests.models import Summary
+from digests.text import STOPWORDS, collapse_ws, content_tokens, is_heading, paragraphs
+from digests.text import split_sentences as _split
+
+__all__ = ["MAX_KEY_FACTS", "MAX_SUMMARY_CHARS", "key_facts", "sentences_of", "summarize"]
+
+MAX_SUMMARY_CHARS = 600
+MAX_KEY_FACTS = 5
+_MAX_BODY_CHARS = 60_000
+_MAX_SENTENCES = 300  # later sentences almost never make a summary; bounds the work per article
+_NEAR_DUPLICATE = 0.8  # TF-IDF cosine above which a sentence only repeats a chosen one
+_MIN_WORDS = 6
+_MAX_CHARS = 400
+_MIN_FACT_SCORE = 2.5
+_FACT_REPEAT = 0.75  # share of terms two facts may have in common before one is a repeat
+_FACT_CLAUSE_CHARS = 200  # longer fact sentences are trimmed to their fact-bearing clauses
+
+# Weights of the sentence score; position leads (see module docstring).
+_W_POSITION = 1.0
+_W_TITLE = 0.6
+_W_HEADING = 0.4
+_W_CENTRAL = 3.0
+_W_FACT = 0.1
+_W_SECTION_LEAD = 0.2
+_MMR_LAMBDA = 0.85
+_POSITION_DECAY = 0.5
+
+_BOILERPLATE = re.compile(
+    r"^(?:read (?:more|the full)|continue reading|subscribe|sign up|click here|follow us|"
+    r"share (?:this|on)|advertisement|related(?: articles| stories)?:|see also|"
+    r"all rights reserved|copyright|©|image (?:caption|copyright|source)|media caption|"
+    r"(?:photo|image|picture|video|credit|source)s?\s*:|watch:|listen:|"
+    r"(?:written|reporting|additional reporting|edited) by)"
+    r"|\b(?:appeared first on|originally (?:appeared|published) (?:on|in)|"
+    r"sign up for our|subscribe to our|our newsletter|all rights reserved|"
+    r"(?:getty|ap|afp|reuters|epa) (?:images|photo)|photo by|pictured above)\b",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(
+    r"^by\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}"
+    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})*\s*[,|-]?\s*\S{0,40}$"
+)
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+)
+_NUMBER = re.compile(
+    r"[$£€¥]\s?\d|\d[\d,.]*\s?(?:%|per ?cent|percent)|\b\d{1,3}(?:,\d{3})+\b|\b\d+(?:\.\d+)?\b"
+    r"|\b(?:dozens|hundreds|thousands|millions|billions)\b"
+    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|fifty|hundred|thousand|"
+    r"million|billion|trillion)\b",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\b(?:more than|over|at least|nearly|almost|about|around|up to|fewer than|less than)\s+"
+    r"(?:[$£€]?\d|one|two|three|four|five|six|seven|eight|nine|ten|a (?:dozen|hundred|thousand|"
+    r"million|billion))",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})\b|(?:19|20)\d{{2}}\b|"
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))",
+    re.IGNORECASE,
+)
+_FACT_VERB = re.compile(
+    r"\b(?:sign(?:ed|s|ing)?|agree(?:d|s|ment)|deal|treaty|accord|declaration|pact|"
+    r"arrest(?:ed|s)?|detain(?:ed|s)?|charg(?:ed|es)|convict(?:ed|ion)|sentenc(?:ed|e)|"
+    r"indict(?:ed|ment)|extradit(?:ed|ion)|deport(?:ed|ation|ations|s)?|expel(?:led)?|"
+    r"seiz(?:ed|ure|ures|es)|confiscat(?:ed|ion)|raid(?:ed|s)?|dismantl(?:ed|es)|"
+    r"kill(?:ed|ing|s)?|dead|died|deaths?|injur(?:ed|ies)|wounded|shot|bomb(?:ed|ing)|"
+    r"attack(?:ed|s)?|fined|banned|approved|passed|voted|elected|resign(?:ed|s)|"
+    r"launch(?:ed|es)|announc(?:ed|es)|met|meeting with|visited|talks with)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_SPLIT = re.compile(
+    r"(?:;\s+|\s+[—–]\s+|,\s+(?=(?:and|but|while|whereas|which|who|when|after|although|"
+    r"though|despite|including|helped|as)\b))"
+)
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """One candidate sentence with where it stands and what it says."""
+
+    index: int  # order among candidate sentences
+    text: str
+    terms: tuple[str, ...]
+    heading: str  # the subheading above it, "" when none
+    opens_section: bool  # first sentence under a subheading: that section's lead
+
+
+def summarize(title: str, body: str, *, max_sentences: int = 3) -> Summary:
+    """Summary of at most ``max_sentences`` sentences (<= 600 chars) and up to 5 key facts.
+
+    ``max_sentences=0`` gives key facts only.
+    """
+    if max_sentences < 0:
+        raise UsageError(f"max_sentences must be 0 or more, not {max_sentences}")
+    sentences = _candidates(title, body)
+    if not sentences:
+        return Summary("", ())
+    chosen = _select(title, sentences, max_sentences) if max_sentences else []
+    text = " ".join(s.text for s in chosen)
+    if len(text) > MAX_SUMMARY_CHARS:  # only when one sentence alone is over the cap
+        text = _truncate(text, MAX_SUMMARY_CHARS)
+    taken = {s.text for s in chosen}
+    facts = key_facts(s.text for s in sentences if s.text not in taken)
+    return Summary(text, facts)
+
+
+def sentences_of(title: str, body: str) -> list[str]:
+    """The body's sentences a summary may quote: no headings, bylines, captions, boilerplate."""
+    return [s.text for s in _candidates(title, body)]
+
+
+def key_facts(sentences: Iterable[str], *, limit: int = MAX_KEY_FACTS) -> tuple[str, ...]:
+    """The sentences (or their clauses) that carry numbers, agreements, arrests, deaths, meetings.
+
+    Long sentences are trimmed to the clauses holding the facts; the strongest ``limit`` are kept,
+    in text order, without near-repeats.
+    """
+    scored: list[tuple[float, int, str]] = []
+    for i, sentence in enumerate(sentences):
+        fact = _fact_clause(sentence)
+        score = _fact_score(fact)
+        if score >= _MIN_FACT_SCORE and _has_event(fact):
+            scored.append((score, i, fact))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    kept: list[tuple[int, str, set[str]]] = []
+    for _score, i, fact in scored:
+        terms = set(content_tokens(fact))
+        if any(_overlap(terms, other) > _FACT_REPEAT for _j, _f, other in kept):
+            continue
+        kept.append((i, fact, terms))
+        if len(kept) >= limit:
+            break
+    return tuple(fact for _i, fact, _t in sorted(kept, key=lambda x: x[0]))
+
+
+def _candidates(title: str, body: str) -> list[_Sentence]:
+    """Sentences worth quoting, in order; short fragments only when nothing better exists."""
+    if len(body) > _MAX_BODY_CHARS:  # a runaway body (a dump, not an article): read its start
+        cut = body.rfind("\n", 0, _MAX_BODY_CHARS)
+        body = body[: cut if cut > _MAX_BODY_CHARS // 2 else _MAX_BODY_CHARS]
+    title_key = _key(title)
+    found: list[tuple[str, str]] = []
+    seen = {title_key}
+    heading = ""
+    standfirsts: list[tuple[str, str]] = []
+    for par in paragraphs(body):
+        if is_heading(par) or _is_byline(par):
+            if is_heading(par):
+                heading = par
+                if _is_sentence_case(par) and _key(par) not in seen and not _is_boilerplate(par):
+                    standfirsts.append((par, ""))
+            continue
+        for sentence in _split(par):
+            key = _key(sentence)
+            if key in seen or _is_boilerplate(sentence):
+                continue  # repeats (pull quotes, the title again) and boilerplate
+            seen.add(key)
+            found.append((sentence, heading))
+        if len(found) >= _MAX_SENTENCES:
+            break
+    good = [(s, h) for s, h in found if len(s.split()) >= _MIN_WORDS and len(s) <= _MAX_CHARS]
+    # A feed item's only text is often a standfirst without a full stop ("Though small, they
+    # have large megaphones"): quote it rather than nothing.
+    pool = good or found or standfirsts[:1]
+    out: list[_Sentence] = []
+    for i, (s, h) in enumerate(pool):
+        opens = bool(h) and (i == 0 or pool[i - 1][1] != h)
+        out.append(_Sentence(i, s, tuple(content_tokens(s)), h, opens))
+    return out
+
+
+def _select(title: str, sentences: Sequence[_Sentence], k: int) -> list[_Sentence]:
+    """Score every sentence, then pick greedily by MMR within the length cap; text order out."""
+    idf = _idf([s.terms for s in sentences])
+    vectors = [_tfidf(s.terms, idf) for s in sentences]
+    centroid = _tfidf([t for s in sentences for t in s.terms], idf)
+    title_vec = _tfidf(content_tokens(title), idf)
+    heading_vecs = {h: _tfidf(content_tokens(h), idf) for h in {s.heading for s in sentences}}
+    scores = []
+    for s, vec in zip(sentences, vectors, strict=True):
+        position = (1.0 + s.index) ** -_POSITION_DECAY
+        heading_sim = _cosine(vec, heading_vecs[s.heading]) if s.heading else 0.0
+        scores.append(
+            _W_POSITION * position
+            + _W_TITLE * _cosine(vec, title_vec)
+            + _W_HEADING * heading_sim
+            + _W_SECTION_LEAD * s.opens_section
+            + _W_CENTRAL * _cosine(vec, centroid)
+            + _W_FACT * min(_fact_score(s.text), 4.0) / 4.0
+        )
+    chosen: list[int] = []
+    length = 0
+    remaining = set(range(len(sentences)))
+    while remaining and len(chosen) < k:
+        best = max(
+            remaining,
+            key=lambda i: (
+                _MMR_LAMBDA * scores[i]
+                - (1 - _MMR_LAMBDA) * max((_cosine(vectors[i], vectors[j]) for j in chosen),
+                                          default=0.0),
+                -i,
+            ),
+        )
+        remaining.discard(best)
+        if any(_cosine(vectors[best], vectors[j]) > _NEAR_DUPLICATE for j in chosen):
+            continue
+        extra = len(sentences[best].text) + (1 if chosen else 0)
+        if chosen and length + extra > MAX_SUMMARY_CHARS:
+            continue
+        chosen.append(best)
+        length += extra
+    return [sentences[i] for i in sorted(chosen)]
+
+
+def _idf(docs: Sequence[Sequence[str]]) -> dict[str, float]:
+    df: Counter[str] = Counter()
+    for terms in docs:
+        df.update(set(terms))
+    n = len(docs)
+    return {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
+
+
+def _tfidf(terms: Iterable[str], idf: dict[str, float]) -> dict[str, float]:
+    counts = Counter(terms)
+    return {t: c * idf.get(t, 1.0) for t, c in counts.items()}
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(v * b.get(t, 0.0) for t, v in a.items())
+    if dot == 0.0:
+        return 0.0
+    norm_a = math.sqrt(sum(v * v for v in a.values()))
+    norm_b = math.sqrt(sum(v * v for v in b.values()))
+    return dot / (norm_a * norm_b)
+
+
+def _fact_score(text: str) -> float:
+    """How much concrete fact a sentence carries: numbers, dates, fact verbs, named entities."""
+    numbers = len(_NUMBER.findall(text)) + len(_QUANTITY.findall(text))
+    verbs = len(_FACT_VERB.findall(text))
+    names = len(_names(text))
+    dates = len(_DATE.findall(text))
+    return 1.5 * min(numbers, 3) + 1.0 * min(verbs, 2) + 0.5 * min(names, 4) + 0.5 * min(dates, 1)
+
+
+def _has_event(text: str) -> bool:
+    """Names alone make no fact: it takes a number, a date or an action verb."""
+    return bool(_NUMBER.search(text) or _FACT_VERB.search(text) or _DATE.search(text))
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words after the first: a cheap stand-in for people, places, organisations."""
+    words = (w.strip("\"'“”‘’(),.;:!?") for w in text.split()[1:])
+    return {w for w in words if w[:1].isupper() and w.lower() not in STOPWORDS}
+
+
+def _fact_clause(sentence: str) -> str:
+    """A long sentence cut down to the span of clauses that carry its facts."""
+    if len(sentence) <= _FACT_CLAUSE_CHARS:
+        return sentence
+    clauses = [c for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
+    if len(clauses) < 2:
+        return sentence
+    scores = [_fact_score(c) for c in clauses]
+    best = max(range(len(clauses)), key=lambda i: (scores[i], -i))
+    lo = hi = best
+    # Grow the span while neighbours also carry facts and the span stays short.
+    while lo > 0 and scores[lo - 1] >= 1.5 and _span_len(clauses, lo - 1, hi) <= _FACT_CLAUSE_CHARS:
+        lo -= 1
+    while (
+        hi + 1 < len(clauses)
+        and scores[hi + 1] >= 1.5
+        and _span_len(clauses, lo, hi + 1) <= _FACT_CLAUSE_CHARS
+    ):
+        hi += 1
+    start = sentence.find(clauses[lo])
+    end = sentence.find(clauses[hi], start) + len(clauses[hi])
+    span = sentence[start:end].strip(" ,;—–")
+    span = re.sub(r"^(?:and|but|while|whereas)\s+", "", span)
+    return span if len(span.split()) >= 4 else sentence
+
+
+def _span_len(clauses: Sequence[str], lo: int, hi: int) -> int:
+    return sum(len(c) + 2 for c in clauses[lo : hi + 1])
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    """Share of the smaller term set found in the other: 1.0 when one fact repeats another."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def _is_sentence_case(line: str) -> bool:
+    """A line that reads as a sentence, not a title: few capitalised words, at least four."""
+    words = line.split()
+    capitalised = sum(1 for w in words[1:] if w[:1].isupper() or w[:1].isdigit())
+    return len(words) >= 4 and capitalised <= (len(words) - 1) / 3
+
+
+def _is_boilerplate(sentence: str) -> bool:
+    return bool(_BOILERPLATE.search(sentence)) or _is_byline(sentence)
+
+
+def _is_byline(line: str) -> bool:
+    return len(line) <= 80 and bool(_BYLINE.match(line))
+
+
+def _key(text: str) -> str:
+    return collapse_ws(text).casefold().rstrip(".!?…: ")
+
+
+def _truncate(text: str, limit: int) -> str:
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"
