@@ -37,14 +37,26 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
     Defaults are SUPPRESS so a subcommand's parser never overwrites a value given before it.
     """
-    parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
-                        help="config file (else $DIGESTBOT_CONFIG, else config/digestbot.yaml, "
-                        "else built-in defaults)")
-    parser.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
-                        help="SQLAlchemy database URL (else $DIGESTBOT_DATABASE_URL, else the "
-                        "config's database)")
-    parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
-                        help="more logging on stderr (-vv for debug)")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (else $DIGESTBOT_CONFIG, else config/digestbot.yaml, "
+        "else built-in defaults)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="SQLAlchemy database URL (else $DIGESTBOT_DATABASE_URL, else the config's database)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="more logging on stderr (-vv for debug)",
+    )
 
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:
@@ -54,15 +66,21 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from bot import cli_commands as c
 
-    parser = _Parser(prog="digestbot", description="Self-hosted news digests for Slack and "
-                     "Discord: feeds in, topic digests out.")
+    parser = _Parser(
+        prog="digestbot",
+        description="Self-hosted news digests for Slack and Discord: feeds in, topic digests out.",
+    )
     _common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("ingest", help="store articles from feeds, files or folders")
-    p.add_argument("sources", nargs="*", metavar="SOURCE",
-                   help="feed URL, feed file, article file, OPML file or folder "
-                   "(default: the configured sources)")
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="feed URL, feed file, article file, OPML file or folder "
+        "(default: the configured sources)",
+    )
     _json_flag(p)
     p.set_defaults(handler=c.cmd_ingest)
 
@@ -79,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("digest", help="the digest of stored articles for a topic")
     p.add_argument("--topic", "-t", help="topic name (default: every configured topic)")
     p.add_argument("--since", metavar="WINDOW", help="window such as 24h, 7d (default: config)")
-    p.add_argument("--format", "-f", default=None,
-                   choices=["markdown", "slack", "discord", "html", "json"])
+    p.add_argument(
+        "--format", "-f", default=None, choices=["markdown", "slack", "discord", "html", "json"]
+    )
     p.add_argument("--limit", type=int, default=None, help="at most this many stories")
     _json_flag(p)
     p.set_defaults(handler=c.cmd_digest)
@@ -108,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=c.cmd_post)
 
     p = sub.add_parser("run", help="long-running: scheduler, chat apps, HTTP server")
-    p.add_argument("--once", action="store_true",
-                   help="ingest the configured sources, deliver every channel's digests, exit")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="ingest the configured sources, deliver every channel's digests, exit",
+    )
     p.add_argument("--port", type=int, default=None, help="HTTP port (else $PORT, else config)")
     p.set_defaults(handler=c.cmd_run)
 

@@ -20,8 +20,8 @@ from digests import pipeline
 from digests.ask import ask as ask_store
 from digests.errors import SourceError, UsageError
 from digests.models import Article
-from digests.render import render as render_digest
 from digests.render import json as render_json
+from digests.render import render as render_digest
 from digests.sources.files import read_local
 from digests.sources.opml import OpmlFeed, write_opml
 from digests.summarize import summarize
@@ -92,8 +92,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for failure in report.failed:
             sys.stdout.write(f"  failed: {failure.source}: {failure.error}\n")
     failed_sources = {f.source for f in report.failed}
-    all_failed = bool(report.failed) and report.new == 0 and report.duplicates == 0 and (
-        len(failed_sources) >= len(specs)
+    all_failed = (
+        bool(report.failed)
+        and report.new == 0
+        and report.duplicates == 0
+        and (len(failed_sources) >= len(specs))
     )
     return EXIT_ERROR if all_failed else EXIT_OK
 
@@ -170,8 +173,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
             app.settings.topic(topic)  # unknown topic -> UsageError before any work
         now = app.clock()
         digests = [
-            topic_digest(app.store, app.settings, t, now=now, window=args.since,
-                         max_items=args.limit)
+            topic_digest(
+                app.store, app.settings, t, now=now, window=args.since, max_items=args.limit
+            )
             for t in topics
         ]
     if fmt == "json":
@@ -226,8 +230,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.topic:
             app.settings.topic(args.topic)
         since = app.clock() - since_delta if since_delta else None
-        result = ask_store(question, app.store, topic=args.topic, since=since,
-                           llm=app.settings.llm)
+        result = ask_store(question, app.store, topic=args.topic, since=since, llm=app.settings.llm)
     if args.json:
         print_json(result.to_json())
     elif not result.answer:

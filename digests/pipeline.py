@@ -123,8 +123,9 @@ async def _read_feed_url(
         trusted=spec.trusted,
     )
     if result.not_modified or result.content is None:
-        return SourceResult(spec, not_modified=True, etag=result.etag,
-                            last_modified=result.last_modified)
+        return SourceResult(
+            spec, not_modified=True, etag=result.etag, last_modified=result.last_modified
+        )
     parsed = await asyncio.to_thread(
         parse_feed, result.content, result.final_url, source_name=spec.name
     )
@@ -164,7 +165,9 @@ def prepare(
 
 
 def store_articles(
-    store: Store, articles: Sequence[Article], topics: Mapping[str, TopicDefinition],
+    store: Store,
+    articles: Sequence[Article],
+    topics: Mapping[str, TopicDefinition],
     now: datetime,
 ) -> tuple[int, int, list[int]]:
     """Prepare and store ``articles``; returns (new, duplicates, new article ids)."""

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from digests.errors import ConfigError
-from digests.timewindow import parse_window
+from digests.errors import ConfigError, UsageError
+from digests.timewindow import parse_duration, parse_window
 from digests.topics import TopicDefinition, default_topics
 
 DEFAULT_CONFIG_PATH = Path("config/digestbot.yaml")
@@ -32,7 +32,18 @@ class _Section(BaseModel):
 
 
 def _check_window(value: str) -> str:
-    parse_window(value)  # raises UsageError -> reported by pydantic as a value error
+    try:
+        parse_window(value)
+    except UsageError as e:  # pydantic reports ValueError with the field's location
+        raise ValueError(str(e)) from None
+    return value
+
+
+def _check_duration(value: str) -> str:
+    try:
+        parse_duration(value)
+    except UsageError as e:
+        raise ValueError(str(e)) from None
     return value
 
 
@@ -58,13 +69,16 @@ class PollSettings(_Section):
     max_backoff: str = "6h"
     lease: str = "5m"
 
-    _windows = field_validator("interval", "max_backoff", "lease")(_check_window)
+    _durations = field_validator("interval", "max_backoff", "lease")(_check_duration)
 
     @field_validator("jitter")
     @classmethod
     def _jitter(cls, value: str) -> str:
-        if value not in ("0", "0s"):
-            parse_window(value)
+        if value.strip() != "0":
+            try:
+                parse_duration(value, allow_zero=True)
+            except UsageError as e:
+                raise ValueError(str(e)) from None
         return value
 
 
@@ -114,7 +128,7 @@ class SourceSettings(_Section):
         if self.url is not None and not re.match(r"^https?://", self.url, re.IGNORECASE):
             raise ValueError(f"source url must start with http:// or https://: {self.url!r}")
         if self.interval is not None:
-            parse_window(self.interval)
+            _check_duration(self.interval)
         return self
 
     @property
@@ -150,7 +164,7 @@ class ChannelSettings(_Section):
         if self.webhook is not None and self.platform != "discord":
             raise ValueError("'webhook' is only for platform: discord")
         if self.window is not None:
-            parse_window(self.window)
+            _check_window(self.window)
         if self.timezone is not None:
             _check_timezone(self.timezone)
         return self
@@ -209,8 +223,6 @@ class Settings(_Section):
         return self
 
     def topic(self, name: str) -> TopicDefinition:
-        from digests.errors import UsageError
-
         try:
             return self.topics[name]
         except KeyError:
@@ -309,9 +321,7 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader that also records the line of every mapping key and sequence item."""
 
 
-def _parse_yaml(
-    text: str, label: str
-) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
+def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
@@ -371,9 +381,13 @@ def _expand_env(
 
         return _ENV_REF.sub(sub, value)
     if isinstance(value, dict):
-        return {k: _expand_env(v, env, (*path, k), lines, label, problems) for k, v in value.items()}
+        return {
+            k: _expand_env(v, env, (*path, k), lines, label, problems) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_expand_env(v, env, (*path, i), lines, label, problems) for i, v in enumerate(value)]
+        return [
+            _expand_env(v, env, (*path, i), lines, label, problems) for i, v in enumerate(value)
+        ]
     return value
 
 
@@ -388,14 +402,16 @@ def _line_for(loc: tuple[str | int, ...], lines: Mapping[tuple[str | int, ...], 
 def _format_errors(
     error: ValidationError, lines: Mapping[tuple[str | int, ...], int], label: str
 ) -> list[str]:
-    problems = []
+    problems: list[tuple[int, str]] = []
     for item in error.errors():
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = tuple(
+            p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+        )
         where = ".".join(str(p) for p in loc)
         msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}" if loc else "unknown key"
             where = ".".join(str(p) for p in loc[:-1])
         line = _line_for(loc, lines)
-        problems.append(f"{label}:{line}: {where + ': ' if where else ''}{msg}")
-    return problems
+        problems.append((line, f"{label}:{line}: {where + ': ' if where else ''}{msg}"))
+    return [text for _, text in sorted(problems, key=lambda p: p[0])]

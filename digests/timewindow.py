@@ -51,3 +51,33 @@ def format_window(window: timedelta) -> str:
 def _shown(text: str) -> str:
     """The bad input as quoted in an error, cut short: the message stays one short line."""
     return repr(text if len(text) <= 24 else text[:20] + "...")
+
+
+_DURATION = re.compile(
+    r"(?:(\d{1,6})w)?(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?"
+)
+_SECONDS_PER_UNIT = (7 * 86400, 86400, 3600, 60, 1)
+
+
+def parse_duration(text: str, *, allow_zero: bool = False) -> timedelta:
+    """Parse an interval like "15m", "30s" or "1h30m" (poll intervals, jitter, leases).
+
+    Like ``parse_window`` but seconds are allowed: a poll tick or a test schedule can be short.
+    """
+    raw = text.strip().lower()
+    match = _DURATION.fullmatch(raw) if raw else None
+    if match is None:
+        raise UsageError(
+            f"bad duration {_shown(text)}: use a number and a unit (s, m, h, d, w), e.g. 30s, 15m"
+        )
+    seconds = sum(
+        int(value) * per_unit
+        for value, per_unit in zip(match.groups(), _SECONDS_PER_UNIT, strict=True)
+        if value is not None
+    )
+    if seconds == 0 and not allow_zero:
+        raise UsageError(f"bad duration {_shown(text)}: must be longer than zero")
+    duration = timedelta(seconds=seconds)
+    if duration > MAX_WINDOW:
+        raise UsageError(f"bad duration {_shown(text)}: at most 365d")
+    return duration

@@ -1,0 +1,426 @@
+"""The ``/news`` grammar and its answers, once for every platform.
+
+Adapters (Slack, Discord) only translate: they pass the text after ``/news`` and who asked, and
+render the ``Reply``. ``Reply.text`` is plain text that may hold article text (titles, snippets,
+answer sentences): each adapter escapes it for its platform; article links travel separately in
+``Reply.sources`` (rendered as a numbered list ``[1] title``, which ``text`` refers to).
+
+Choices made here:
+- ``digest`` with no topic: the channel's first configured topic when the channel is declared in
+  the config, else the only topic when there is one, else a short "which topic?" answer listing
+  the topics. ``digest 7d`` (a window alone) works the same way. An empty digest is answered to
+  the asker only; a digest with stories is posted to the channel.
+- ``subscribe``/``unsubscribe`` answer in the channel (everyone should see that it changed);
+  ``ask``, ``search``, ``topics``, ``subscriptions``, ``feeds`` and ``help`` answer the asker.
+- Nothing here blocks the event loop: store work runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, cast, get_args
+from zoneinfo import ZoneInfo
+
+from bot.app import App
+from bot.schedules import parse_schedule
+from bot.types import CommandContext, Reply
+from digests.ask import ask
+from digests.errors import DigestbotError, UsageError
+from digests.models import SourceLink
+from digests.queries import topic_digest
+from digests.settings import Settings
+from digests.store.types import Subscription
+from digests.timewindow import parse_window
+
+log = logging.getLogger(__name__)
+
+CommandName = Literal[
+    "digest", "ask", "search", "topics", "subscribe", "unsubscribe", "subscriptions", "feeds",
+    "help",
+]
+COMMAND_NAMES: tuple[str, ...] = get_args(CommandName)
+DEFAULT_SCHEDULE = "daily 08:00"
+SEARCH_LIMIT = 5
+MAX_QUERY_CHARS = 1000
+NOT_ALLOWED = "You are not allowed to change this channel's subscriptions."
+
+USAGE: dict[str, str] = {
+    "digest": "/news digest [topic] [since] (e.g. /news digest security 7d)",
+    "ask": "/news ask QUESTION",
+    "search": "/news search QUERY",
+    "topics": "/news topics",
+    "subscribe": "/news subscribe TOPIC [schedule] (e.g. daily 08:00, weekdays 09:30, every 6h, "
+    "or cron 0 8 * * mon-fri)",
+    "unsubscribe": "/news unsubscribe TOPIC",
+    "subscriptions": "/news subscriptions",
+    "feeds": "/news feeds",
+    "help": "/news help",
+}
+
+HELP_TEXT = "\n".join(
+    [
+        "News digests from the feeds this bot follows. Commands:",
+        f"{USAGE['digest']} - post the topic's digest here (default window 24h)",
+        f"{USAGE['ask']} - an answer from stored articles, with its sources",
+        f"{USAGE['search']} - the best matching stored articles",
+        f"{USAGE['topics']} - the topics and what they cover",
+        f"{USAGE['subscribe']} - this channel gets the digest on a schedule",
+        f"{USAGE['unsubscribe']} - stop that",
+        f"{USAGE['subscriptions']} - what this channel is subscribed to",
+        f"{USAGE['feeds']} - the feeds and their health",
+        "/digest [topic] is short for /news digest [topic].",
+    ]
+)
+
+_SNIPPET_MARKS = re.compile(r"\*\*")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed ``/news`` command. ``name == "help"`` with ``error`` set: the input was bad;
+    ``args`` then holds the command it was meant for, if known."""
+
+    name: CommandName
+    args: tuple[str, ...] = ()
+    error: str | None = None
+
+
+def parse_command(text: str) -> Command:
+    """The text after ``/news`` as a ``Command``; unknown or malformed input -> help + error.
+
+    ``ask`` and ``search`` keep the rest of the text as one argument (quotes and apostrophes
+    are the user's words, not syntax); the others split on whitespace.
+    """
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return Command("help")
+    name = words[0].lower().lstrip("/")
+    rest = words[1].strip() if len(words) > 1 else ""
+    if name not in COMMAND_NAMES:
+        return Command("help", error=f"Unknown command {_quote(words[0])}.")
+    known = cast(CommandName, name)
+    args = tuple(rest.split())
+    if name in ("ask", "search"):
+        if not rest:
+            return _malformed(name, "needs some words")
+        return Command(known, (rest[:MAX_QUERY_CHARS],))
+    if name == "digest" and len(args) > 2:
+        return _malformed(name, "takes at most a topic and a window")
+    if name == "subscribe" and not args:
+        return _malformed(name, "needs a topic")
+    if name == "unsubscribe" and len(args) != 1:
+        return _malformed(name, "needs exactly one topic")
+    if name in ("topics", "subscriptions", "feeds", "help") and args:
+        return _malformed(name, "takes no arguments")
+    return Command(known, args)
+
+
+def _malformed(name: str, why: str) -> Command:
+    return Command("help", (name,), error=f"{name} {why}.")
+
+
+async def handle_command(app: App, text: str, ctx: CommandContext) -> Reply:
+    """Answer one ``/news`` command; never raises, never shows an exception's text."""
+    command = parse_command(text)
+    try:
+        return await _dispatch(app, command, ctx)
+    except DigestbotError as e:
+        usage = USAGE.get(command.name, USAGE["help"])
+        return Reply(text=f"{_one_line(e)}\nUsage: {usage}")
+    except Exception:
+        log.exception("command failed command=%s platform=%s channel=%s",
+                      command.name, ctx.platform, ctx.channel_id)
+        return Reply(text="Something went wrong; the error was logged. Please try again later.")
+
+
+async def _dispatch(app: App, command: Command, ctx: CommandContext) -> Reply:
+    args = command.args
+    match command.name:
+        case "digest":
+            return await _digest(app, args, ctx)
+        case "ask":
+            return await _ask(app, args[0])
+        case "search":
+            return await _search(app, args[0])
+        case "topics":
+            return _topics(app.settings)
+        case "subscribe":
+            return await _subscribe(app, args, ctx)
+        case "unsubscribe":
+            return await _unsubscribe(app, args[0], ctx)
+        case "subscriptions":
+            return await _subscriptions(app, ctx)
+        case "feeds":
+            return await _feeds(app)
+        case _:
+            return _help(command)
+
+
+def _help(command: Command) -> Reply:
+    if command.error is None:
+        return Reply(text=HELP_TEXT)
+    if command.args:
+        return Reply(text=f"{command.error}\nUsage: {USAGE[command.args[0]]}")
+    return Reply(text=f"{command.error}\n\n{HELP_TEXT}")
+
+
+# --- digest -------------------------------------------------------------------------------------
+
+
+async def _digest(app: App, args: tuple[str, ...], ctx: CommandContext) -> Reply:
+    settings = app.settings
+    topic: str | None = None
+    window: str | None = None
+    for arg in (a.lower() for a in args):
+        if topic is None and arg in settings.topics:
+            topic = arg
+        elif window is None and arg[:1].isdigit():
+            parse_window(arg)  # a bad window: a UsageError saying what a window looks like
+            window = arg
+        elif arg in settings.topics or arg[:1].isdigit():
+            raise UsageError(f"{_quote(arg)}: give one topic and one window at most")
+        else:
+            settings.topic(arg)  # an unknown topic: a UsageError naming the known ones
+    if topic is None:
+        topic = _default_topic(settings, ctx)
+        if topic is None:
+            names = ", ".join(sorted(settings.topics))
+            return Reply(text=f"Which topic? {USAGE['digest']}\nTopics: {names}")
+    now = app.clock()
+    digest = await asyncio.to_thread(
+        topic_digest, app.store, settings, topic, now=now, window=window
+    )
+    if digest.empty:
+        return Reply(text=digest.empty_text())
+    count = len(digest.items)
+    stories = f"{count} {'story' if count == 1 else 'stories'}"
+    return Reply(
+        text=f"{topic} news, last {digest.window}: {stories}",
+        ephemeral=False,
+        digest=digest,
+        title=f"{topic} — last {digest.window}",
+    )
+
+
+def _default_topic(settings: Settings, ctx: CommandContext) -> str | None:
+    for channel in settings.channels.values():
+        if channel.platform == ctx.platform and channel.channel == ctx.channel_id and (
+            channel.topics
+        ):
+            return channel.topics[0]
+    if len(settings.topics) == 1:
+        return next(iter(settings.topics))
+    return None
+
+
+# --- ask / search / topics ----------------------------------------------------------------------
+
+
+async def _ask(app: App, question: str) -> Reply:
+    result = await asyncio.to_thread(ask, question, app.store)
+    if not result.answer:
+        return Reply(text="Nothing stored answers that question.")
+    refs = " ".join(f"[{i}]" for i in range(1, len(result.sources) + 1))
+    return Reply(
+        text=f"{result.answer} {refs}".strip(),
+        title="Answer",
+        sources=tuple(SourceLink(title=s.title, url=s.url) for s in result.sources),
+    )
+
+
+async def _search(app: App, query: str) -> Reply:
+    hits = await asyncio.to_thread(app.store.search, query, limit=SEARCH_LIMIT)
+    if not hits:
+        return Reply(text=f"No stored articles match {_quote(query)}.")
+    lines = [f"Top {len(hits)} for {_quote(query)}:"]
+    for i, hit in enumerate(hits, 1):
+        snippet = _SNIPPET_MARKS.sub("", hit.snippet).strip()
+        day = hit.article.published.strftime("%Y-%m-%d")
+        lines.append(f"[{i}] {hit.article.title} ({hit.article.source}, {day}): {snippet}")
+    return Reply(
+        text="\n".join(lines),
+        title="Search",
+        sources=tuple(
+            SourceLink(title=h.article.title, url=h.article.url, source=h.article.source)
+            for h in hits
+        ),
+    )
+
+
+def _topics(settings: Settings) -> Reply:
+    if not settings.topics:
+        return Reply(text="No topics are configured.")
+    lines = ["Topics:"]
+    for name, definition in sorted(settings.topics.items()):
+        description = definition.description or "(no description)"
+        lines.append(f"{name} - {description}")
+    return Reply(text="\n".join(lines))
+
+
+# --- subscriptions --------------------------------------------------------------------------------
+
+
+async def _subscribe(app: App, args: tuple[str, ...], ctx: CommandContext) -> Reply:
+    settings = app.settings
+    if not ctx.can_manage:
+        return Reply(text=NOT_ALLOWED)
+    topic = args[0].lower()
+    settings.topic(topic)
+    schedule_text = " ".join(args[1:]) or DEFAULT_SCHEDULE
+    schedule = parse_schedule(schedule_text, settings.timezone)
+    declared = _config_subscriptions(settings, ctx)
+    if topic in declared:
+        return Reply(
+            text=f"This channel already gets {topic} ({declared[topic]}) from the config file; "
+            "change it there."
+        )
+    sub = Subscription(
+        id=None,
+        channel_key=ctx.channel_key,
+        platform=ctx.platform,
+        channel_id=ctx.channel_id,
+        topic=topic,
+        schedule=schedule.text,
+        timezone=settings.timezone,
+        source="chat",
+        created_by=ctx.user_id,
+    )
+    await asyncio.to_thread(app.store.add_subscription, sub)
+    first = schedule.next_slot(app.clock())
+    return Reply(
+        text=f"This channel is now subscribed to {topic}: {schedule.text} ({settings.timezone}); "
+        f"next digest {_when(first, settings.timezone)}.",
+        ephemeral=False,
+    )
+
+
+async def _unsubscribe(app: App, topic: str, ctx: CommandContext) -> Reply:
+    topic = topic.lower()
+    if not ctx.can_manage:
+        return Reply(text=NOT_ALLOWED)
+    removed = await asyncio.to_thread(app.store.remove_subscription, ctx.channel_key, topic)
+    if removed:
+        return Reply(text=f"This channel is no longer subscribed to {topic}.", ephemeral=False)
+    if topic in _config_subscriptions(app.settings, ctx):
+        return Reply(text=f"The {topic} subscription is declared in the config file; "
+                     "remove it there.")
+    return Reply(text=f"This channel is not subscribed to {topic}.")
+
+
+async def _subscriptions(app: App, ctx: CommandContext) -> Reply:
+    settings = app.settings
+    names = _config_channel_names(settings, ctx)
+    stored = await asyncio.to_thread(_stored_subscriptions, app, [ctx.channel_key, *names])
+    rows: dict[str, tuple[str, str, str, str | None]] = {}
+    for topic, schedule in _config_subscriptions(settings, ctx).items():
+        rows[topic] = (schedule, _channel_tz(settings, ctx), "config", None)
+    for sub in stored:
+        rows.setdefault(sub.topic, (sub.schedule, sub.timezone, sub.source, sub.last_error))
+    if not rows:
+        return Reply(text=f"This channel has no subscriptions. {USAGE['subscribe']}")
+    now = app.clock()
+    lines = ["This channel's subscriptions:"]
+    for topic, (schedule, tz, source, error) in sorted(rows.items()):
+        line = f"{topic} - {schedule} ({tz}, {source})"
+        try:
+            line += f", next {_when(parse_schedule(schedule, tz).next_slot(now), tz)}"
+        except DigestbotError:
+            line += ", schedule not understood"
+        if error:
+            line += f"; last error: {error}"
+        lines.append(line)
+    return Reply(text="\n".join(lines))
+
+
+def _stored_subscriptions(app: App, keys: Sequence[str]) -> list[Subscription]:
+    found: list[Subscription] = []
+    for key in dict.fromkeys(keys):
+        found.extend(app.store.list_subscriptions(key))
+    return found
+
+
+def _config_channel_names(settings: Settings, ctx: CommandContext) -> list[str]:
+    return [
+        name for name, ch in settings.channels.items()
+        if ch.platform == ctx.platform and ch.channel == ctx.channel_id
+    ]
+
+
+def _config_subscriptions(settings: Settings, ctx: CommandContext) -> dict[str, str]:
+    """Topic -> schedule of subscriptions the config declares for this chat channel."""
+    out: dict[str, str] = {}
+    for name in _config_channel_names(settings, ctx):
+        channel = settings.channels[name]
+        if channel.schedule:
+            for topic in channel.topics:
+                out.setdefault(topic, channel.schedule)
+    return out
+
+
+def _channel_tz(settings: Settings, ctx: CommandContext) -> str:
+    for name in _config_channel_names(settings, ctx):
+        tz = settings.channels[name].timezone
+        if tz:
+            return tz
+    return settings.timezone
+
+
+# --- feeds ----------------------------------------------------------------------------------------
+
+
+async def _feeds(app: App) -> Reply:
+    states = {f.url: f for f in await asyncio.to_thread(app.store.list_feeds)}
+    lines = ["Feeds:"]
+    tz = app.settings.timezone
+    for source in app.settings.sources:
+        if source.url is None:
+            lines.append(f"{source.name or source.path} - local path {source.path}")
+            continue
+        lines.append(_feed_line(source.name or source.url, states.pop(source.url, None), tz))
+    for url, state in states.items():
+        lines.append(_feed_line(getattr(state, "title", "") or url, state, tz))
+    if len(lines) == 1:
+        return Reply(text="No feeds are configured or stored.")
+    return Reply(text="\n".join(lines))
+
+
+def _feed_line(name: str, state: object | None, tz: str) -> str:
+    """One feed's health; reads FeedState fields by name so older rows still show."""
+    if state is None:
+        return f"{name} - not polled yet"
+    success = getattr(state, "last_success", None) or (
+        getattr(state, "last_polled", None) if not getattr(state, "last_error", None) else None
+    )
+    parts = [f"last success {_when(success, tz) if success else 'never'}"]
+    error = getattr(state, "last_error", None)
+    if error:
+        failures = getattr(state, "consecutive_failures", None) or getattr(
+            state, "error_count", 0)
+        parts.append(f"last error: {error}" + (f" ({failures} in a row)" if failures else ""))
+    next_poll = getattr(state, "next_poll", None)
+    parts.append(f"next poll {_when(next_poll, tz) if next_poll else 'now'}")
+    return f"{name} - " + "; ".join(parts)
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _when(moment: datetime | None, tz: str) -> str:
+    if moment is None:
+        return "never"
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return f"'{text[:80]}{'…' if len(text) > 80 else ''}'"
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else "That did not work."

@@ -1,0 +1,181 @@
+"""Posting to Slack with the bot token: digests (Block Kit) and plain notices.
+
+Retries are slack_sdk's own retry handlers on the client (429 honours ``Retry-After``; 5xx and
+connection errors back off, each with a cap), so a rate-limited post is sent once it is allowed
+and never twice. On top, this sender paces posts to at most one per ``min_interval`` seconds per
+channel, and keeps one digest's messages together (a lock per channel).
+
+Slack's error codes decide whether a failure is permanent; the error text goes to the log and to
+``DeliveryError``, never into the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.types import Target
+from digests.errors import DeliveryError
+from digests.models import Digest
+from digests.render import slack as render_slack
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "is_archived",
+        "missing_scope",
+        "restricted_action",
+        "team_access_not_granted",
+    }
+)
+
+_NETWORK_ERRORS = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError,
+                   ValueError)
+
+
+def api_url_from_env() -> str:
+    """``$SLACK_API_URL`` (a proxy, or a fake in tests), else Slack's own."""
+    return os.environ.get("SLACK_API_URL") or DEFAULT_API_URL
+
+
+def make_slack_client(
+    token: str | None,
+    *,
+    base_url: str | None = None,
+    rate_limit_retries: int = 3,
+    server_error_retries: int = 2,
+    connection_retries: int = 2,
+    backoff: float = 0.5,
+    timeout: int = 30,
+) -> AsyncWebClient:
+    """The one way the bot builds a Web API client: base URL from the environment, and
+    slack_sdk's retry handlers for 429 (``Retry-After``), 5xx and dropped connections."""
+    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff)
+    handlers: list[AsyncRetryHandler] = [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+        AsyncServerErrorRetryHandler(max_retry_count=server_error_retries,
+                                     interval_calculator=interval),
+        AsyncConnectionErrorRetryHandler(max_retry_count=connection_retries,
+                                         interval_calculator=interval),
+    ]
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url or api_url_from_env(),
+        timeout=timeout,
+        retry_handlers=handlers,
+    )
+
+
+def escape_plain(text: str) -> str:
+    """Text for Slack with its control characters escaped, line breaks kept."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class SlackSender:
+    """``Sender`` for Slack: ``chat.postMessage`` with the bot token, paced per channel."""
+
+    platform = "slack"
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        min_interval: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._client = client
+        self._min_interval = min_interval
+        self._clock = clock
+        self._sleep = sleep
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last_sent: dict[str, float] = {}
+
+    async def send(self, target: Target, digest: Digest) -> list[str]:
+        """Post the digest's messages in order; their ``ts`` values."""
+        channel = _channel(target)
+        payloads = render_slack.render(digest)
+        sent: list[str] = []
+        async with self._lock(channel):
+            for payload in payloads:
+                try:
+                    sent.append(await self._post(channel, payload))
+                except DeliveryError:
+                    if sent:
+                        log.warning("slack digest partly posted channel=%s topic=%s posted=%s",
+                                    channel, digest.topic, ",".join(sent))
+                    raise
+        log.info("slack digest posted channel=%s topic=%s messages=%d",
+                 channel, digest.topic, len(sent))
+        return sent
+
+    async def notify(self, target: Target, text: str) -> str:
+        """Post a plain notice, no formatting and no mentions; its ``ts``."""
+        channel = _channel(target)
+        payload = {"text": escape_plain(text[:3900]), "mrkdwn": False,
+                   "unfurl_links": False, "unfurl_media": False}
+        async with self._lock(channel):
+            return await self._post(channel, payload)
+
+    def _lock(self, channel: str) -> asyncio.Lock:
+        return self._locks.setdefault(channel, asyncio.Lock())
+
+    async def _post(self, channel: str, payload: dict[str, Any]) -> str:
+        """One ``chat.postMessage``, waiting first so the channel sees at most one per interval."""
+        last = self._last_sent.get(channel)
+        if last is not None:
+            wait = self._min_interval - (self._clock() - last)
+            if wait > 0:
+                await self._sleep(wait)
+        try:
+            response = await self._client.chat_postMessage(channel=channel, **payload)
+        except SlackApiError as e:
+            raise _delivery_error(channel, e) from e
+        except _NETWORK_ERRORS as e:
+            log.warning("slack post failed channel=%s error=%s", channel, type(e).__name__)
+            raise DeliveryError("slack", channel, f"network error ({type(e).__name__})") from e
+        finally:
+            self._last_sent[channel] = self._clock()
+        ts = response.get("ts")
+        if not isinstance(ts, str):
+            raise DeliveryError("slack", channel, "Slack answered without a message ts")
+        return ts
+
+
+def _channel(target: Target) -> str:
+    if not target.channel_id:
+        raise DeliveryError("slack", target.name, "no Slack channel id configured",
+                            permanent=True)
+    return target.channel_id
+
+
+def _delivery_error(channel: str, error: SlackApiError) -> DeliveryError:
+    code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+    permanent = code in PERMANENT_ERRORS
+    log.warning("slack post failed channel=%s error=%s status=%s permanent=%s",
+                channel, code, error.response.status_code, permanent)
+    return DeliveryError("slack", channel, code, permanent=permanent)

@@ -1,0 +1,118 @@
+"""The platform-neutral ``/news`` grammar and answers that need no chat platform."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.app import App
+from bot.commands import HELP_TEXT, Command, handle_command, parse_command
+from bot.types import CommandContext
+from digests.settings import SourceSettings
+from digests.store.types import FeedState
+from tests.bot.slack.conftest import NOW
+
+CTX = CommandContext(platform="cli", channel_id="term", user_id="me")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("digest", Command("digest")),
+        ("digest security 7d", Command("digest", ("security", "7d"))),
+        ("  DIGEST   Security ", Command("digest", ("Security",))),
+        ("ask What's \"new\" (today)?", Command("ask", ("What's \"new\" (today)?",))),
+        ("search border  crossings", Command("search", ("border  crossings",))),
+        ("subscribe security every 6h", Command("subscribe", ("security", "every", "6h"))),
+        ("unsubscribe drugs", Command("unsubscribe", ("drugs",))),
+        ("topics", Command("topics")),
+        ("subscriptions", Command("subscriptions")),
+        ("feeds", Command("feeds")),
+        ("help", Command("help")),
+        ("", Command("help")),
+    ],
+)
+def test_parse(text: str, expected: Command) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("nonsense", "Unknown command 'nonsense'."),
+        ("ask", "ask needs some words."),
+        ("search   ", "search needs some words."),
+        ("subscribe", "subscribe needs a topic."),
+        ("unsubscribe", "unsubscribe needs exactly one topic."),
+        ("unsubscribe a b", "unsubscribe needs exactly one topic."),
+        ("digest a 1d extra", "digest takes at most a topic and a window."),
+        ("topics please", "topics takes no arguments."),
+    ],
+)
+def test_malformed_is_help_with_a_note(text: str, error: str) -> None:
+    command = parse_command(text)
+    assert command.name == "help"
+    assert command.error == error
+
+
+def test_huge_query_is_capped() -> None:
+    command = parse_command("search " + "x" * 20_000)
+    assert command.name == "search"
+    assert len(command.args[0]) == 1000
+
+
+async def test_help_text(app: App) -> None:
+    reply = await handle_command(app, "help", CTX)
+    assert reply.text == HELP_TEXT
+    assert reply.ephemeral
+
+
+async def test_hostile_ask_input_gets_an_answer_not_an_error(app: App) -> None:
+    for question in ['"unbalanced (NEAR* OR', "🙂 кто это", "x" * 10_000]:
+        reply = await handle_command(app, f"ask {question}", CTX)
+        assert reply.text == "Nothing stored answers that question."
+
+
+async def test_digest_window_alone_and_twice(app: App) -> None:
+    reply = await handle_command(app, "digest 7d migration", CTX)
+    assert reply.digest is not None and reply.digest.window == "7d"
+    reply = await handle_command(app, "digest migration security", CTX)
+    assert reply.digest is None
+    assert "give one topic and one window at most" in reply.text
+
+
+async def test_feeds_show_health_of_configured_and_stored_feeds(app: App) -> None:
+    app.settings = app.settings.model_copy(update={"sources": (
+        SourceSettings(url="https://feeds.example/ok.xml", name="OK Feed"),
+        SourceSettings(url="https://feeds.example/new.xml"),
+        SourceSettings(path="samples/"),
+    )})
+    app.store.upsert_feed(FeedState(url="https://feeds.example/ok.xml", title="OK",
+                                    last_polled=NOW - timedelta(minutes=5),
+                                    next_poll=NOW + timedelta(minutes=10)))
+    app.store.upsert_feed(FeedState(url="https://feeds.example/broken.xml", title="Broken",
+                                    last_error="HTTP 500", error_count=3,
+                                    next_poll=NOW + timedelta(hours=1)))
+    reply = await handle_command(app, "feeds", CTX)
+    lines = reply.text.splitlines()
+    assert lines[0] == "Feeds:"
+    assert lines[1] == ("OK Feed - last success 2026-02-11 08:55 UTC; "
+                        "next poll 2026-02-11 09:10 UTC")
+    assert lines[2] == "https://feeds.example/new.xml - not polled yet"
+    assert lines[3] == "samples/ - local path samples/"
+    assert lines[4].startswith("Broken - last success never; last error: HTTP 500 (3 in a row)")
+    assert reply.ephemeral
+
+
+async def test_unexpected_failure_is_logged_not_shown(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, app.store = app.store, None  # type: ignore[assignment]  # nobody planned for this
+    try:
+        reply = await handle_command(app, "search anything", CTX)
+    finally:
+        app.store = store
+    assert reply.text.startswith("Something went wrong")
+    assert "NoneType" not in reply.text
+    assert any("command failed" in r.getMessage() for r in caplog.records)

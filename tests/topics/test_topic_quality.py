@@ -1,0 +1,108 @@
+"""Quality of the shipped topics on hand-labelled news items (figures: bench/topics_eval.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pytest
+
+from digests.topics import TopicDefinition, classify, default_topics
+
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples"
+TOPICS = ("security", "migration", "drugs")
+
+Item = tuple[str, str, frozenset[str]]
+
+
+def load(path: Path, split: str | None = None) -> list[Item]:
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [
+        (r["title"], r["text"], frozenset(r["topics"]))
+        for r in rows
+        if split is None or r.get("split") == split
+    ]
+
+
+def evaluate(
+    items: Iterable[Item], topics: Mapping[str, TopicDefinition]
+) -> dict[str, tuple[float, float, float]]:
+    """Per topic: (precision, recall, F1)."""
+    counts = {t: [0, 0, 0] for t in TOPICS}  # tp, fp, fn
+    for title, text, want in items:
+        got = {s.topic for s in classify(title, text, topics) if s.member}
+        for t in TOPICS:
+            if t in got:
+                counts[t][0 if t in want else 1] += 1
+            elif t in want:
+                counts[t][2] += 1
+    out = {}
+    for t, (tp, fp, fn) in counts.items():
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        out[t] = (p, r, 2 * p * r / (p + r) if p + r else 0.0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def topics() -> dict[str, TopicDefinition]:
+    return default_topics()
+
+
+@pytest.mark.parametrize(
+    ("name", "split"),
+    [
+        ("labelled.jsonl", None),
+        ("real_feed_items.jsonl", "dev"),
+        ("real_feed_items.jsonl", "heldout"),
+    ],
+)
+def test_macro_f1_and_precision_on_labelled_sets(
+    name: str, split: str | None, topics: dict[str, TopicDefinition]
+) -> None:
+    items = load(DATA / name, split)
+    assert len(items) >= 50
+    result = evaluate(items, topics)
+    macro = sum(f for _, _, f in result.values()) / len(result)
+    assert macro >= 0.85, result
+    for topic, (precision, _, _) in result.items():
+        assert precision >= 0.85, (topic, result)
+
+
+def test_labelled_sets_are_big_and_varied() -> None:
+    labelled = load(DATA / "labelled.jsonl")
+    real = load(DATA / "real_feed_items.jsonl")
+    assert len(labelled) >= 200 and len(real) >= 150
+    for items in (labelled, real):
+        assert all(t in {x for _, _, want in items for x in want} for t in TOPICS)
+        assert sum(1 for _, _, want in items if not want) >= 50  # plenty of "none" items
+        assert sum(1 for _, _, want in items if len(want) > 1) >= 3  # and multi-label ones
+
+
+@pytest.mark.corpus
+def test_liar_plus_development_set(topics: dict[str, TopicDefinition]) -> None:
+    """PolitiFact claims: another genre, so a guard against regressions rather than a target."""
+    path = CORPUS / "topics" / "liar-plus" / "liarplus_topic_eval.jsonl"
+    if not path.exists():
+        pytest.skip("../shared/corpus is not available")
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    rename = {"immigration": "migration"}
+    items = [
+        (r["headline"], r["text"], frozenset(rename.get(t, t) for t in r["topics"]) & set(TOPICS))
+        for r in rows
+    ]
+    result = evaluate(items, topics)
+    assert sum(f for _, _, f in result.values()) / 3 >= 0.8, result
+    assert all(p >= 0.85 for p, _, _ in result.values()), result
+
+
+def test_the_noem_sample_is_in_all_three(topics: dict[str, TopicDefinition]) -> None:
+    path = SAMPLES / "noem-colombia-visit.txt"
+    if not path.exists():
+        pytest.skip("../shared/samples is not available")
+    title, _, body = path.read_text("utf-8").partition("\n")
+    result = classify(title, body, topics)
+    assert {s.topic for s in result if s.member} == set(TOPICS)
