@@ -216,6 +216,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:  # a bug, not bad input: still one line, details with -vv
+        log.debug("unexpected error", exc_info=True)
+        sys.stderr.write(
+            f"digestbot: internal error: {type(e).__name__}: {_one_line(e)} "
+            "(run with -vv for the traceback)\n"
+        )
+        return 1
 
 
 def _one_line(error: BaseException) -> str:

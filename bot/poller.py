@@ -1,0 +1,333 @@
+"""Feed polling for ``digestbot run``: claim due feeds, fetch and ingest them, schedule the next.
+
+Several workers may poll one store: ``store.claim_due_feeds`` leases each due feed to one of
+them, and ``store.release_feed`` records the outcome and the next poll time. The fetching,
+parsing, classifying and storing is ``digests.pipeline``; this module only decides when
+(interval + jitter, exponential backoff on failure) and reports (metrics, health notices).
+Local path sources are re-read by every worker on their interval: the store's dedupe makes a
+re-read cheap, so they need no lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.app import App
+from bot.health import FeedHealth, Notifier
+from digests.errors import DigestbotError
+from digests.pipeline import (
+    SourceResult,
+    SourceSpec,
+    fetch_options,
+    read_source,
+    resolve_sources,
+    store_articles,
+)
+from digests.settings import Settings
+from digests.sources.http import make_client
+from digests.store.types import FeedState
+from digests.timewindow import parse_duration
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["ok", "not_modified", "error"]
+
+
+class FetchMetrics(Protocol):
+    """What the poller reports; ``bot/metrics.py::Metrics`` implements it."""
+
+    def fetch(self, outcome: str, seconds: float) -> None: ...
+
+    def ingested(self, n: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one ``poll_once`` did (feeds by outcome, articles stored)."""
+
+    claimed: int = 0
+    ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    paths: int = 0
+    new: int = 0
+    duplicates: int = 0
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _FeedResult:
+    outcome: Outcome
+    new: int = 0
+    duplicates: int = 0
+    notice: str | None = None
+
+
+# --- decisions (pure) ---------------------------------------------------------------------
+
+
+def backoff(interval: timedelta, failures: int, cap: timedelta) -> timedelta:
+    """Delay before the next poll: the interval, doubled per consecutive failure, capped."""
+    if failures <= 0:
+        return interval
+    return min(interval * 2 ** min(failures - 1, 30), max(cap, interval))
+
+
+def next_poll_time(
+    now: datetime,
+    interval: timedelta,
+    failures: int,
+    *,
+    max_backoff: timedelta,
+    jitter: timedelta,
+    rng: random.Random,
+) -> datetime:
+    """When to poll again: ``backoff`` plus a random jitter so workers and feeds spread out."""
+    spread = timedelta(seconds=rng.uniform(0, jitter.total_seconds())) if jitter else jitter
+    return now + backoff(interval, failures, max_backoff) + spread
+
+
+# --- the shell ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Configured:
+    spec: SourceSpec
+    interval: timedelta
+
+
+class Poller:
+    """Polls the configured and stored feeds for one worker; call ``poll_once`` on a tick."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        worker_id: str,
+        metrics: FetchMetrics | None = None,
+        notifier: Notifier | None = None,
+        client: httpx.AsyncClient | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        settings = app.settings
+        self.app = app
+        self.worker_id = worker_id
+        self.metrics = metrics
+        self.health = FeedHealth(settings.poll.failure_threshold, notifier)
+        self.last_success: datetime | None = None  # last feed fetched fine (for /healthz)
+        self.last_poll: datetime | None = None
+        self._interval = parse_duration(settings.poll.interval)
+        self._jitter = _jitter(settings.poll.jitter)
+        self._max_backoff = parse_duration(settings.poll.max_backoff)
+        self._lease = parse_duration(settings.poll.lease)
+        self._options = fetch_options(settings.fetch)
+        self._client = client
+        self._own_client = client is None
+        self._rng = rng or random.Random()  # jitter only, not security
+        self._per_host: dict[str, asyncio.Semaphore] = {}
+        self._write_lock = asyncio.Lock()
+        self._feeds: dict[str, _Configured] = {}
+        self._paths: list[_Configured] = []
+        self._path_due: dict[str, datetime] = {}
+        self._registered = False
+
+    async def poll_once(self, now: datetime | None = None) -> PollReport:
+        """Poll every feed due at ``now`` that this worker can claim, and due local paths."""
+        now = now or self.app.clock()
+        store = self.app.store
+        if not self._registered:
+            await asyncio.to_thread(self._register_feeds)
+            self._registered = True
+        claimed = await asyncio.to_thread(store.claim_due_feeds, self.worker_id, now, self._lease)
+        feed_results = await asyncio.gather(*(self._poll_feed(state, now) for state in claimed))
+        path_results = await self._poll_paths(now)
+        self.last_poll = now
+        results = [*feed_results, *path_results]
+        return PollReport(
+            claimed=len(claimed),
+            ok=sum(r.outcome == "ok" for r in feed_results),
+            not_modified=sum(r.outcome == "not_modified" for r in feed_results),
+            failed=sum(r.outcome == "error" for r in feed_results),
+            paths=len(path_results),
+            new=sum(r.new for r in results),
+            duplicates=sum(r.duplicates for r in results),
+            notices=tuple(r.notice for r in results if r.notice),
+        )
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._own_client:
+            await self._client.aclose()
+            self._client = None
+
+    # feeds --------------------------------------------------------------------------------
+
+    def _register_feeds(self) -> None:
+        """Read the configured sources (OPML files too); each URL gets a feed row once.
+
+        An existing row keeps its poll state; this runs once per poller, in a thread.
+        """
+        self._feeds, self._paths = _configured_sources(self.app.settings, self._interval)
+        store = self.app.store
+        for url, source in self._feeds.items():
+            if store.get_feed(url) is None:
+                store.upsert_feed(FeedState(url=url, title=source.spec.name or ""))
+
+    async def _poll_feed(self, state: FeedState, now: datetime) -> _FeedResult:
+        configured = self._feeds.get(state.url)
+        spec = configured.spec if configured else SourceSpec(state.url, trusted=False)
+        interval = configured.interval if configured else self._interval
+        started = time.perf_counter()
+        seconds = 0.0
+        try:
+            result = await self._fetch(spec)
+            seconds = time.perf_counter() - started  # the fetch alone, not the storing
+            error = result.failures[0].error if result.failures else None
+            new = dups = 0
+            if error is None and result.articles:
+                new, dups = await self._store(result, now)
+        except DigestbotError as e:
+            result, error, new, dups = SourceResult(spec), _one_line(e), 0, 0
+        except Exception as e:  # one broken feed must not stop the others or keep its lease
+            log.exception("poll of %s failed unexpectedly", state.url)
+            result, error, new, dups = SourceResult(spec), f"internal error: {_one_line(e)}", 0, 0
+        seconds = seconds or time.perf_counter() - started
+        outcome: Outcome = (
+            "error" if error is not None else "not_modified" if result.not_modified else "ok"
+        )
+        failures = state.error_count + 1 if error is not None else 0
+        next_poll = next_poll_time(
+            now, interval, failures,
+            max_backoff=self._max_backoff, jitter=self._jitter, rng=self._rng,
+        )
+        released = await self._release(state.url, result, now, next_poll, error)
+        self._record(outcome, seconds, new)
+        log.info(
+            "polled feed url=%s outcome=%s new=%d duplicates=%d seconds=%.3f next_poll=%s%s",
+            state.url, outcome, new, dups, seconds, next_poll.isoformat(),
+            f" error={error!r}" if error else "",
+        )
+        notice = None
+        if released:
+            if error is None:
+                self.last_success = now
+            notice = await self.health.observe(
+                state.url, before=state.error_count, after=failures, error=error,
+                next_poll=next_poll,
+            )
+        return _FeedResult(outcome, new, dups, notice)
+
+    async def _store(self, result: SourceResult, now: datetime) -> tuple[int, int]:
+        """Classify, summarize and store one source's articles, one source at a time.
+
+        Fetches overlap; storing does not: it is CPU work under the GIL plus a write
+        transaction, and parallel writers only contend (measured: 50 feeds x 20 items took
+        about 4x longer stored concurrently than one after another).
+        """
+        if not result.articles:
+            return 0, 0
+        async with self._write_lock:
+            new, dups, _ = await asyncio.to_thread(
+                store_articles, self.app.store, result.articles, self.app.settings.topics, now
+            )
+        return new, dups
+
+    async def _fetch(self, spec: SourceSpec) -> SourceResult:
+        host = urlsplit(spec.location).hostname or ""
+        sem = self._per_host.setdefault(host, asyncio.Semaphore(self.app.settings.poll.per_host))
+        async with sem:
+            return await read_source(spec, self.app.store, self._http(), self._options)
+
+    async def _release(
+        self, url: str, result: SourceResult, now: datetime, next_poll: datetime,
+        error: str | None,
+    ) -> bool:
+        status = None if error is not None else 304 if result.not_modified else 200
+        try:
+            released = await asyncio.to_thread(
+                self.app.store.release_feed, url, self.worker_id,
+                next_poll=next_poll, polled_at=now, etag=result.etag,
+                last_modified=result.last_modified, status=status, error=error,
+                title=result.title,
+            )
+        except DigestbotError as e:
+            log.error("could not record the poll of %s: %s (its lease will expire)", url, e)
+            return False
+        if not released:
+            log.warning("lease on %s was lost before the poll finished; result not recorded", url)
+        return bool(released)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = make_client(self._options)
+        return self._client
+
+    def _record(self, outcome: Outcome, seconds: float, new: int) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.fetch(outcome, seconds)
+        if new:
+            self.metrics.ingested(new)
+
+    # local paths ----------------------------------------------------------------------------
+
+    async def _poll_paths(self, now: datetime) -> list[_FeedResult]:
+        due = [p for p in self._paths if self._path_due.get(p.spec.location, now) <= now]
+        results = []
+        for source in due:
+            self._path_due[source.spec.location] = now + source.interval
+            result = await read_source(source.spec, self.app.store, self._http(), self._options)
+            for failure in result.failures:
+                log.warning("source %s: %s", failure.source, failure.error)
+            try:
+                new, dups = await self._store(result, now)
+            except DigestbotError as e:
+                log.error("could not store articles from %s: %s", source.spec.location, e)
+                new = dups = 0
+            if self.metrics is not None and new:
+                self.metrics.ingested(new)
+            results.append(_FeedResult("error" if result.failures else "ok", new, dups))
+        return results
+
+
+def _configured_sources(
+    settings: Settings, default: timedelta
+) -> tuple[dict[str, _Configured], list[_Configured]]:
+    """Configured feed URLs (OPML files expanded) by URL, and local paths, with intervals."""
+    feeds: dict[str, _Configured] = {}
+    paths: list[_Configured] = []
+    for source in settings.sources:
+        interval = parse_duration(source.interval) if source.interval else default
+        if source.url:
+            spec = SourceSpec(source.url, source.name)
+            feeds[source.url] = _Configured(spec, interval)
+            continue
+        try:
+            specs = resolve_sources([source.location], settings)
+        except DigestbotError as e:
+            log.error("source %s: %s", source.location, e)
+            continue
+        for spec in specs:
+            if spec.is_url:  # a feed listed in an OPML file
+                feeds.setdefault(spec.location, _Configured(spec, interval))
+            else:
+                paths.append(_Configured(SourceSpec(spec.location, source.name), interval))
+    return feeds, paths
+
+
+def _jitter(text: str) -> timedelta:
+    """``poll.jitter``: a duration ("30s"), or "0" as settings allows."""
+    return timedelta(0) if text.strip() == "0" else parse_duration(text, allow_zero=True)
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
