@@ -115,6 +115,7 @@ class _Fault:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+    after: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -142,10 +143,11 @@ class FakeDiscordApi:
         route: FaultRoute = "any",
         is_global: bool = False,
         via: bool = True,
+        after: int = 0,
     ) -> FakeDiscordApi:
-        """The next ``n`` matching requests get 429 with ``retry_after`` in JSON and headers.
-        ``via=False`` leaves out the ``Via`` header: discord.py then takes it as a Cloudflare
-        ban and does not retry."""
+        """The next ``n`` matching requests (after ``after`` normal ones) get 429 with
+        ``retry_after`` in JSON and headers. ``via=False`` leaves out the ``Via`` header:
+        discord.py then takes it as a Cloudflare ban and does not retry."""
         headers = {
             "Retry-After": str(max(1, round(retry_after))),
             "X-RateLimit-Limit": "5",
@@ -161,7 +163,7 @@ class FakeDiscordApi:
         body = {"message": "You are being rate limited.", "retry_after": retry_after,
                 "global": is_global, "code": 0}
         for _ in range(n):
-            self._faults.append(_Fault(route, 429, body, headers))
+            self._faults.append(_Fault(route, 429, body, headers, after))
         return self
 
     def error_next(
@@ -172,12 +174,13 @@ class FakeDiscordApi:
         message: str | None = None,
         n: int = 1,
         route: FaultRoute = "any",
+        after: int = 0,
     ) -> FakeDiscordApi:
-        """The next ``n`` matching requests get ``status`` with Discord's error JSON, e.g.
-        ``error_next(404, code=10015, message="Unknown Webhook")``."""
+        """The next ``n`` matching requests (after ``after`` normal ones) get ``status`` with
+        Discord's error JSON, e.g. ``error_next(404, code=10015, message="Unknown Webhook")``."""
         body = {"message": message or f"{status}: error", "code": code}
         for _ in range(n):
-            self._faults.append(_Fault(route, status, body, {}))
+            self._faults.append(_Fault(route, status, body, {}, after))
         return self
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -262,7 +265,7 @@ class FakeDiscordApi:
     def callbacks(self, token: str | None = None) -> list[dict[str, Any]]:
         """Bodies of interaction responses (``{"type": 5, "data": {"flags": 64}}`` ...)."""
         return [r.body for r in self.requests_to("callback") if r.status < 300
-                and (token is None or r.path.split("/")[2] == token)]
+                and (token is None or r.path.strip("/").split("/")[2] == token)]
 
     @property
     def syncs(self) -> list[Request]:
@@ -328,8 +331,13 @@ class FakeDiscordApi:
         return self.bot_token is None or auth == f"Bot {self.bot_token}"
 
     def _take_fault(self, route: RouteKind) -> _Fault | None:
+        if route in ("user", "application"):
+            return None
         for fault in self._faults:
-            if fault.route in ("any", route) and route not in ("user", "application"):
+            if fault.route in ("any", route):
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 self._faults.remove(fault)
                 return fault
         return None
