@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from bot.app import App, make_app
 from bot.cli import EXIT_ERROR, EXIT_OK, load, print_json
 from bot.progress import progress_reporter
 from digests import pipeline
-from digests.ask import ask as ask_store
 from digests.errors import SourceError, UsageError
 from digests.models import Article
+from digests.queries import answer_question
 from digests.render import json as render_json
 from digests.render import render as render_digest
 from digests.sources.files import read_local
 from digests.sources.opml import OpmlFeed, write_opml
+from digests.store.types import FeedState
 from digests.summarize import summarize
 from digests.timewindow import parse_window
 from digests.topics import classify
@@ -124,7 +127,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print_json(rows)
     else:
         for row in rows:
-            topics = ", ".join(row["topics"]) or "(none)"  # type: ignore[arg-type]
+            topics = ", ".join(row["topics"]) or "(none)"
             sys.stdout.write(f"{row['source']}: {topics}\n  {row['title']}\n")
     return EXIT_OK
 
@@ -150,7 +153,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             sys.stdout.write(f"# {row['title']}\n{row['summary']}\n")
-            for fact in row["key_facts"]:  # type: ignore[attr-defined]
+            for fact in row["key_facts"]:
                 sys.stdout.write(f"  - {fact}\n")
             sys.stdout.write("\n")
     return EXIT_OK
@@ -230,7 +233,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.topic:
             app.settings.topic(args.topic)
         since = app.clock() - since_delta if since_delta else None
-        result = ask_store(question, app.store, topic=args.topic, since=since, llm=app.settings.llm)
+        result = answer_question(
+            app.store,
+            app.settings,
+            question,
+            topic=args.topic,
+            since=since,
+            llm_api_key=os.environ.get(app.settings.llm.api_key_env),
+        )
     if args.json:
         print_json(result.to_json())
     elif not result.answer:
@@ -313,18 +323,17 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _feed_row(url: str, name: str | None, state: object | None) -> dict[str, object]:
-    def get(attr: str) -> object:
-        value = getattr(state, attr, None)
-        return value.isoformat() if hasattr(value, "isoformat") else value
+def _feed_row(url: str, name: str | None, state: FeedState | None) -> dict[str, object]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
 
     return {
         "url": url,
-        "title": name or get("title"),
-        "last_success": get("last_success"),
-        "last_error": get("last_error"),
-        "consecutive_failures": get("consecutive_failures") or 0,
-        "next_poll": get("next_poll"),
+        "title": name or (state.title if state else None),
+        "last_success": iso(state.last_success) if state else None,
+        "last_error": state.last_error if state else None,
+        "consecutive_failures": state.error_count if state else 0,
+        "next_poll": iso(state.next_poll) if state else None,
     }
 
 

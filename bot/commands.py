@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,10 +30,9 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.schedules import parse_schedule
 from bot.types import CommandContext, Reply
-from digests.ask import ask
 from digests.errors import DigestbotError, UsageError
 from digests.models import SourceLink
-from digests.queries import topic_digest
+from digests.queries import answer_question, topic_digest
 from digests.settings import Settings
 from digests.store.types import Subscription
 from digests.timewindow import parse_window
@@ -222,7 +222,13 @@ def _default_topic(settings: Settings, ctx: CommandContext) -> str | None:
 
 
 async def _ask(app: App, question: str) -> Reply:
-    result = await asyncio.to_thread(ask, question, app.store)
+    result = await asyncio.to_thread(
+        answer_question,
+        app.store,
+        app.settings,
+        question,
+        llm_api_key=os.environ.get(app.settings.llm.api_key_env),
+    )
     if not result.answer:
         return Reply(text="Nothing stored answers that question.")
     refs = " ".join(f"[{i}]" for i in range(1, len(result.sources) + 1))

@@ -38,7 +38,9 @@ class DeliveryError(DigestbotError):
     ``permanent`` errors (channel not found, invalid token) must not be retried.
     """
 
-    def __init__(self, platform: str, channel: str, reason: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self, platform: str, channel: str, reason: str, *, permanent: bool = False
+    ) -> None:
         self.platform = platform
         self.channel = channel
         self.reason = reason

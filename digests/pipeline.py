@@ -222,14 +222,14 @@ async def ingest(
 
 
 def _record_feed(store: Store, result: SourceResult, now: datetime) -> None:
-    old = store.get_feed(result.spec.location)
-    state = old or FeedState(url=result.spec.location)
+    """Keep the conditional-GET validators and the feed's health after a one-off ingest."""
+    state = store.get_feed(result.spec.location) or FeedState(url=result.spec.location)
     if result.failures:
         state = replace(
             state,
+            last_polled=now,
             last_error=result.failures[0].error,
-            last_error_at=now,
-            consecutive_failures=state.consecutive_failures + 1,
+            error_count=state.error_count + 1,
         )
     else:
         state = replace(
@@ -237,9 +237,11 @@ def _record_feed(store: Store, result: SourceResult, now: datetime) -> None:
             etag=result.etag or state.etag,
             last_modified=result.last_modified or state.last_modified,
             title=result.title or state.title,
+            last_polled=now,
             last_success=now,
+            last_status=304 if result.not_modified else 200,
             last_error=None,
-            consecutive_failures=0,
+            error_count=0,
         )
     store.upsert_feed(state)
 

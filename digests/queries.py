@@ -7,9 +7,12 @@ Thin glue: load from the store, then call the pure core (compose, ask). Kept in 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 
+from digests.ask import Answer, ask
 from digests.compose import build_digest
+from digests.llm import compose_answer
 from digests.models import Digest
 from digests.settings import Settings
 from digests.store import Store
@@ -53,3 +56,34 @@ def topic_digest(
         updated_story_ids=updated_story_ids,
         archive_url=archive_url,
     )
+
+
+def answer_question(
+    store: Store,
+    settings: Settings,
+    question: str,
+    *,
+    topic: str | None = None,
+    since: datetime | None = None,
+    llm_api_key: str | None = None,
+) -> Answer:
+    """The extractive answer; reworded by the configured LLM when enabled, citing its sources.
+
+    The LLM may only use the retrieved sentences; when it fails, times out or cites nothing,
+    the extractive answer stands.
+    """
+    result = ask(question, store, topic=topic, since=since)
+    llm = settings.llm
+    if not llm.enabled or result.empty:
+        return result
+    composed = compose_answer(
+        question,
+        result.sources,
+        base_url=llm.base_url,
+        model=llm.model,
+        api_key=llm_api_key,
+        timeout=llm.timeout,
+    )
+    if composed is None:
+        return result
+    return replace(result, answer=composed)

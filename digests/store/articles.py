@@ -1,0 +1,417 @@
+"""Writing and reading articles: exact dedupe, story clustering, topic rows.
+
+``add`` runs inside one write transaction (the caller's): it looks up every key of the batch
+with a few chunked ``IN`` queries, decides each item in memory (input order, the first of
+several equal items wins), then writes stories, articles, topics and LSH bands with batched
+inserts. So a batch of thousands costs a handful of round trips, not thousands.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+
+from digests.errors import StoreError
+from digests.models import StoredArticle, TopicScore
+from digests.store import fingerprints as fp
+from digests.store.schema import article_bands, article_topics, articles, stories
+from digests.store.types import AddOutcome, NewArticle
+from digests.store.urls import canonical_url
+
+STORY_WINDOW = timedelta(days=7)  # near-duplicates further apart in time are separate stories
+CHUNK = 2000  # bound parameters per IN (...) query, safe on SQLite and PostgreSQL
+
+T = TypeVar("T")
+
+
+def member_of(
+    conn: Connection, column: sa.ColumnElement[T], values: Sequence[T]
+) -> Iterator[sa.ColumnElement[bool]]:
+    """``column IN values`` as few conditions as the backend allows, for batch lookups.
+
+    PostgreSQL: one ``= ANY(array)`` (one parameter, whatever the size). SQLite: ``IN``
+    lists of at most ``CHUNK`` parameters.
+    """
+    if not values:
+        return
+    if conn.dialect.name == "postgresql":
+        yield column == sa.any_(sa.literal(list(values), postgresql.ARRAY(column.type)))
+        return
+    for start in range(0, len(values), CHUNK):
+        yield column.in_(values[start : start + CHUNK])
+
+
+@dataclass
+class _Item:
+    """One input item with its keys, and what was decided for it."""
+
+    new: NewArticle
+    published: datetime
+    url_key: str | None
+    guid_key: tuple[str, str] | None
+    hash_key: str
+    signature: np.ndarray | None = None
+    bands: list[int] = field(default_factory=list)
+    # Decision: a duplicate of a stored article, or of an earlier item in the batch ...
+    dup_of_id: tuple[int, int] | None = None  # (article_id, story_id)
+    dup_of_item: int | None = None
+    # ... or new, joining a stored story, an earlier item's story, or starting its own.
+    story_id: int | None = None
+    story_of_item: int | None = None
+    article_id: int | None = None
+
+
+def _prepare(new: NewArticle) -> _Item:
+    a = new.article
+    published = a.published or new.fetched_at
+    if published.tzinfo is None or new.fetched_at.tzinfo is None:
+        raise StoreError(f"naive datetime on article {a.url or a.title!r} (use aware UTC)")
+    url_key = canonical_url(a.url) or None
+    guid_key = (a.source, a.guid) if a.guid else None
+    return _Item(new, published, url_key, guid_key, fp.content_hash(a.title, a.body))
+
+
+_Ref = tuple[int, int]  # (article_id, story_id)
+
+
+def _existing_keys(
+    conn: Connection, items: Sequence[_Item]
+) -> tuple[dict[str, _Ref], dict[tuple[str, str], _Ref], dict[str, _Ref]]:
+    """Stored (article_id, story_id) by canonical URL, by (source, guid), by content hash."""
+    ref = (articles.c.id, articles.c.story_id)
+    by_url: dict[str, tuple[int, int]] = {}
+    by_guid: dict[tuple[str, str], tuple[int, int]] = {}
+    by_hash: dict[str, tuple[int, int]] = {}
+    urls = sorted({i.url_key for i in items if i.url_key})
+    for cond in member_of(conn, articles.c.url_canonical, urls):
+        stmt = sa.select(articles.c.url_canonical, *ref).where(cond)
+        for url, article_id, story_id in conn.execute(stmt):
+            by_url[url] = (article_id, story_id)
+    guids = sorted({i.guid_key[1] for i in items if i.guid_key})
+    for cond in member_of(conn, articles.c.guid, guids):
+        stmt2 = sa.select(articles.c.source, articles.c.guid, *ref).where(cond)
+        for source, guid, article_id, story_id in conn.execute(stmt2):
+            by_guid[(source, guid)] = (article_id, story_id)
+    hashes = sorted({i.hash_key for i in items})
+    for cond in member_of(conn, articles.c.content_hash, hashes):
+        stmt3 = sa.select(articles.c.content_hash, *ref).where(cond)
+        for content_hash, article_id, story_id in conn.execute(stmt3):
+            by_hash[content_hash] = (article_id, story_id)
+    return by_url, by_guid, by_hash
+
+
+def _mark_duplicates(conn: Connection, items: Sequence[_Item]) -> list[_Item]:
+    """Decide exact duplicates (stored or earlier in the batch); return the new items."""
+    by_url, by_guid, by_hash = _existing_keys(conn, items)
+    seen_url: dict[str, int] = {}
+    seen_guid: dict[tuple[str, str], int] = {}
+    seen_hash: dict[str, int] = {}
+    fresh: list[_Item] = []
+    for index, item in enumerate(items):
+        stored = (
+            (by_url.get(item.url_key) if item.url_key else None)
+            or (by_guid.get(item.guid_key) if item.guid_key else None)
+            or by_hash.get(item.hash_key)
+        )
+        if stored:
+            item.dup_of_id = stored
+            continue
+        earlier = (
+            (seen_url.get(item.url_key) if item.url_key else None)
+            or (seen_guid.get(item.guid_key) if item.guid_key else None)
+            or seen_hash.get(item.hash_key)
+        )
+        if earlier is not None:
+            item.dup_of_item = earlier
+            continue
+        if item.url_key:
+            seen_url[item.url_key] = index
+        if item.guid_key:
+            seen_guid[item.guid_key] = index
+        seen_hash[item.hash_key] = index
+        fresh.append(item)
+    return fresh
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A stored article that shares a band with a new one."""
+
+    story_id: int
+    published: datetime
+    signature: np.ndarray
+
+
+def _stored_candidates(conn: Connection, bands: Sequence[int]) -> dict[int, list[_Candidate]]:
+    """band key -> stored articles with that band (and a signature to compare)."""
+    article_ids_by_band: dict[int, list[int]] = defaultdict(list)
+    for cond in member_of(conn, article_bands.c.band_key, bands):
+        stmt = sa.select(article_bands.c.band_key, article_bands.c.article_id).where(cond)
+        for band, article_id in conn.execute(stmt):
+            article_ids_by_band[band].append(article_id)
+    candidates: dict[int, _Candidate] = {}
+    ids = sorted({a for found in article_ids_by_band.values() for a in found})
+    for cond in member_of(conn, articles.c.id, ids):
+        stmt2 = sa.select(
+            articles.c.id, articles.c.story_id, articles.c.published, articles.c.minhash
+        ).where(cond, articles.c.minhash.is_not(None))
+        for article_id, story_id, published, minhash in conn.execute(stmt2):
+            candidates[article_id] = _Candidate(story_id, published, fp.from_bytes(minhash))
+    return {
+        band: [candidates[a] for a in found if a in candidates]
+        for band, found in article_ids_by_band.items()
+    }
+
+
+def _assign_stories(conn: Connection, items: Sequence[_Item], fresh: Sequence[_Item]) -> None:
+    """Join each new item to the story of its most similar recent article, if any."""
+    sigs = fp.signatures([(i.new.article.title, i.new.article.body) for i in fresh])
+    for item, sig in zip(fresh, sigs, strict=True):
+        if sig is not None:
+            item.signature = sig
+            item.bands = fp.band_keys(sig)
+    stored = _stored_candidates(conn, sorted({b for i in fresh for b in i.bands}))
+    # Decide in input order, so an item can join the story of an earlier item of the batch.
+    position = {id(item): index for index, item in enumerate(items)}
+    batch_by_band: dict[int, list[int]] = defaultdict(list)
+    for item in fresh:
+        if item.signature is not None:
+            _pick_story(item, items, stored, batch_by_band)
+            for band in item.bands:
+                batch_by_band[band].append(position[id(item)])
+
+
+def _pick_story(
+    item: _Item,
+    items: Sequence[_Item],
+    stored: dict[int, list[_Candidate]],
+    batch_by_band: dict[int, list[int]],
+) -> None:
+    assert item.signature is not None
+    best = fp.SIMILARITY
+    for band in item.bands:
+        for candidate in stored.get(band, ()):
+            if abs(candidate.published - item.published) > STORY_WINDOW:
+                continue
+            score = fp.similarity(item.signature, candidate.signature)
+            if score >= best:
+                best, item.story_id, item.story_of_item = score, candidate.story_id, None
+        for index in batch_by_band.get(band, ()):
+            peer = items[index]
+            if peer.signature is None or abs(peer.published - item.published) > STORY_WINDOW:
+                continue
+            score = fp.similarity(item.signature, peer.signature)
+            if score >= best:
+                best, item.story_id, item.story_of_item = score, None, index
+
+
+def add(conn: Connection, batch: Sequence[NewArticle], now: datetime) -> list[AddOutcome]:
+    """Store a batch (in the caller's write transaction); outcomes in input order."""
+    items = [_prepare(n) for n in batch]
+    fresh = _mark_duplicates(conn, items)
+    _assign_stories(conn, items, fresh)
+    # Stories for items that start one, then resolve the rest in input order.
+    founders = [i for i in fresh if i.story_id is None and i.story_of_item is None]
+    story_ids = _next_ids(conn, stories, len(founders))
+    if founders:
+        rows = [{"id": sid, "created_at": now} for sid in story_ids]
+        conn.execute(sa.insert(stories), rows)
+    for item, sid in zip(founders, story_ids, strict=True):
+        item.story_id = sid
+    for item in fresh:
+        if item.story_id is None:
+            assert item.story_of_item is not None
+            item.story_id = items[item.story_of_item].story_id
+    if fresh:
+        for item, aid in zip(fresh, _next_ids(conn, articles, len(fresh)), strict=True):
+            item.article_id = aid
+        conn.execute(sa.insert(articles), [_article_row(i) for i in fresh])
+        topic_rows = [_topic_row(i, t) for i in fresh for t in _unique_topics(i.new.topics)]
+        if topic_rows:
+            conn.execute(sa.insert(article_topics), topic_rows)
+        band_rows = [(b, i.article_id) for i in fresh for b in set(i.bands)]
+        if band_rows:
+            _insert_plain(conn, article_bands, band_rows)
+    return [_outcome(item, items) for item in items]
+
+
+def _unique_topics(topics: Iterable[TopicScore]) -> list[TopicScore]:
+    seen: dict[str, TopicScore] = {}
+    for t in topics:
+        seen.setdefault(t.topic, t)
+    return list(seen.values())
+
+
+def _article_row(item: _Item) -> dict[str, Any]:
+    a = item.new.article
+    return {
+        "id": item.article_id,
+        "story_id": item.story_id,
+        "title": a.title,
+        "url": a.url,
+        "url_canonical": item.url_key,
+        "source": a.source,
+        "guid": a.guid or None,
+        "author": a.author,
+        "body": a.body,
+        "summary": item.new.summary.summary,
+        "key_facts": list(item.new.summary.key_facts),
+        "content_hash": item.hash_key,
+        "published": item.published,
+        "fetched_at": item.new.fetched_at,
+        "minhash": fp.to_bytes(item.signature) if item.signature is not None else None,
+    }
+
+
+def _topic_row(item: _Item, t: TopicScore) -> dict[str, Any]:
+    return {
+        "article_id": item.article_id,
+        "topic": t.topic,
+        "score": float(t.score),
+        "member": bool(t.member),
+        "evidence": list(t.evidence),
+    }
+
+
+def _next_ids(conn: Connection, table: sa.Table, count: int) -> list[int]:
+    """Reserve ``count`` primary keys, so a batch inserts without RETURNING row by row.
+
+    PostgreSQL: from the table's sequence. SQLite: above the current maximum, which is safe
+    because the caller holds the write lock (BEGIN IMMEDIATE) until commit.
+    """
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        stmt = sa.text(
+            "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
+        )
+        return sorted(int(v) for v in conn.execute(stmt, {"t": table.name, "n": count}).scalars())
+    top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    return list(range(int(top) + 1, int(top) + 1 + count))
+
+
+def _insert_plain(conn: Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
+    """Bulk insert of many rows of plain values (ints), straight to the driver.
+
+    SQLAlchemy's per-row parameter handling dominates for tens of thousands of tiny rows, and
+    psycopg's executemany sends one statement per row; so: COPY on PostgreSQL, executemany
+    on SQLite (in-process, cheap).
+    """
+    names = ", ".join(c.name for c in table.columns)
+    if conn.dialect.name == "postgresql":
+        cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
+    marks = ", ".join(["?"] * len(table.columns))
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+
+
+def _outcome(item: _Item, items: Sequence[_Item]) -> AddOutcome:
+    if item.dup_of_id is not None:
+        return AddOutcome("duplicate", *item.dup_of_id)
+    if item.dup_of_item is not None:
+        first = items[item.dup_of_item]
+        assert first.article_id is not None and first.story_id is not None
+        return AddOutcome("duplicate", first.article_id, first.story_id)
+    assert item.article_id is not None and item.story_id is not None
+    return AddOutcome("new", item.article_id, item.story_id)
+
+
+def prune_bands(conn: Connection, before: datetime) -> int:
+    """Drop the LSH bands of articles published before ``before``; returns rows removed.
+
+    Only articles within ``STORY_WINDOW`` of a new one can join its story, so older bands
+    are dead weight; the articles and their signatures stay.
+    """
+    old = sa.select(articles.c.id).where(articles.c.published < before)
+    stmt = sa.delete(article_bands).where(article_bands.c.article_id.in_(old.scalar_subquery()))
+    return int(conn.execute(stmt).rowcount)
+
+
+# Reading -------------------------------------------------------------------------------
+
+_ARTICLE_COLUMNS = (
+    articles.c.id,
+    articles.c.title,
+    articles.c.url,
+    articles.c.body,
+    articles.c.source,
+    articles.c.published,
+    articles.c.fetched_at,
+    articles.c.story_id,
+    articles.c.author,
+    articles.c.summary,
+    articles.c.key_facts,
+)
+
+
+def load(conn: Connection, ids: Sequence[int]) -> dict[int, StoredArticle]:
+    """Stored articles by id, with their topic scores."""
+    topics: dict[int, list[TopicScore]] = defaultdict(list)
+    rows: list[Any] = []
+    for cond in member_of(conn, articles.c.id, list(ids)):
+        rows.extend(conn.execute(sa.select(*_ARTICLE_COLUMNS).where(cond)))
+    for cond in member_of(conn, article_topics.c.article_id, list(ids)):
+        stmt = (
+            sa.select(article_topics)
+            .where(cond)
+            .order_by(article_topics.c.article_id, article_topics.c.score.desc())
+        )
+        for t in conn.execute(stmt):
+            topics[t.article_id].append(
+                TopicScore(t.topic, float(t.score), bool(t.member), tuple(t.evidence or ()))
+            )
+    return {
+        r.id: StoredArticle(
+            id=r.id,
+            title=r.title,
+            url=r.url,
+            body=r.body,
+            source=r.source,
+            published=r.published,
+            fetched_at=r.fetched_at,
+            story_id=r.story_id,
+            author=r.author,
+            summary=r.summary,
+            key_facts=tuple(r.key_facts or ()),
+            topics=tuple(topics.get(r.id, ())),
+        )
+        for r in rows
+    }
+
+
+def in_window(
+    conn: Connection,
+    since: datetime,
+    until: datetime,
+    *,
+    topic: str | None,
+    min_score: float,
+) -> list[StoredArticle]:
+    """Articles published in [since, until), newest first; with ``topic``, its members only."""
+    stmt = sa.select(articles.c.id).where(
+        articles.c.published >= since, articles.c.published < until
+    )
+    if topic is not None:
+        stmt = stmt.join(article_topics, article_topics.c.article_id == articles.c.id).where(
+            article_topics.c.topic == topic,
+            article_topics.c.member.is_(True),
+            article_topics.c.score >= min_score,
+        )
+    stmt = stmt.order_by(articles.c.published.desc(), articles.c.id.desc())
+    ids = [row.id for row in conn.execute(stmt)]
+    found = load(conn, ids)
+    return [found[i] for i in ids if i in found]

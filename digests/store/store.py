@@ -1,0 +1,436 @@
+"""``Store``: the one object the rest of digestbot talks to for persistence.
+
+A thin facade: each method opens one transaction and calls a function of the module that owns
+the job (``articles``, ``search``, ``feeds``, ``subscriptions``, ``ledger``, ``archive``,
+``leases``). Writes on SQLite begin with ``BEGIN IMMEDIATE``; database errors come out as
+``StoreError`` with a one-line reason. Thread-safe (a connection pool); call it from a worker
+thread, not an event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.util import CommandError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError, StatementError
+
+from digests.errors import StoreError
+from digests.models import StoredArticle
+from digests.store import archive, articles, feeds, leases, ledger, migrate, search, subscriptions
+from digests.store.db import IMMEDIATE, create_engine, parse_url
+from digests.store.schema import articles as articles_table
+from digests.store.types import (
+    AddOutcome,
+    ArchivedDigest,
+    Delivery,
+    FeedState,
+    NewArticle,
+    SearchHit,
+    Subscription,
+)
+
+log = logging.getLogger(__name__)
+
+_INGEST_LOCK_KEY = 0x6469676573740002  # PostgreSQL: one add_articles batch at a time
+MAX_SEARCH_LIMIT = 200
+
+
+def _reason(e: BaseException) -> str:
+    orig = getattr(e, "orig", None) or e
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    text = lines[0] if lines else type(orig).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"{name} must be an aware datetime (UTC), got {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+class Store:
+    """Articles, stories, search, feeds, subscriptions, the delivery ledger, the digest
+    archive and leader leases, on SQLite or PostgreSQL. Open with ``Store.open(url)``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to ``url`` and upgrade its schema to head (safe with concurrent starts).
+
+        Raises ``StoreError`` with a one-line reason for a bad, unsupported or unreachable URL.
+        """
+        parsed = parse_url(url)
+        shown = parsed.render_as_string(hide_password=True)
+        engine = create_engine(parsed)
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except SQLAlchemyError as e:
+            engine.dispose()
+            raise StoreError(f"cannot connect to {shown}: {_reason(e)}") from e
+        try:
+            migrate.upgrade(engine)
+        except CommandError as e:
+            engine.dispose()
+            raise StoreError(
+                f"cannot migrate {shown}: {_reason(e)} (is it from a newer digestbot?)"
+            ) from e
+        except SQLAlchemyError as e:
+            engine.dispose()
+            raise StoreError(f"cannot migrate {shown}: {_reason(e)}") from e
+        log.debug("store open url=%s dialect=%s", shown, engine.dialect.name)
+        return cls(engine)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden (for logs and ``/healthz``)."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def schema_version(self) -> str | None:
+        """The Alembic revision the database is at (``digestbot db upgrade`` prints it)."""
+        return migrate.current_revision(self._engine)
+
+    def ping(self) -> bool:
+        """True when the database answers (for ``/healthz``); never raises."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            return True
+        except SQLAlchemyError as e:
+            log.warning("store ping failed: %s", _reason(e))
+            return False
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[Connection]:
+        """One transaction; database errors become ``StoreError``."""
+        try:
+            with self._engine.connect() as conn:
+                if write:
+                    conn.execution_options(**{IMMEDIATE: True})
+                with conn.begin():
+                    yield conn
+        except StatementError as e:
+            if isinstance(e.orig, StoreError):  # raised while binding a value
+                raise e.orig from None
+            raise StoreError(f"database error: {_reason(e)}") from e
+        except SQLAlchemyError as e:
+            raise StoreError(f"database error: {_reason(e)}") from e
+
+    # articles ------------------------------------------------------------------------
+
+    def add_articles(self, items: Sequence[NewArticle]) -> list[AddOutcome]:
+        """Store a batch in one transaction; one outcome per item, in input order.
+
+        Idempotent: an item whose canonical URL, (source, GUID) or normalized title+body is
+        already stored (or appears earlier in the batch) is a ``duplicate`` and writes
+        nothing. A new item joins the story of a near-duplicate published within 7 days,
+        else starts a story.
+        """
+        if not items:
+            return []
+        now = datetime.now(UTC)
+        with self._tx(write=True) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _INGEST_LOCK_KEY})
+            return articles.add(conn, items, now)
+
+    def prune_story_index(self, before: datetime) -> int:
+        """Forget near-duplicate bands of articles published before ``before`` (keep them
+        for at least ``articles.STORY_WINDOW``); bounds the index. Returns rows removed."""
+        before = _aware(before, "before")
+        with self._tx(write=True) as conn:
+            return articles.prune_bands(conn, before)
+
+    def get_article(self, article_id: int) -> StoredArticle | None:
+        with self._tx() as conn:
+            return articles.load(conn, [article_id]).get(article_id)
+
+    def get_articles(self, article_ids: Sequence[int]) -> list[StoredArticle]:
+        """The stored articles among ``article_ids``, in the order given."""
+        with self._tx() as conn:
+            found = articles.load(conn, list(dict.fromkeys(article_ids)))
+        return [found[i] for i in article_ids if i in found]
+
+    def articles_in_window(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        topic: str | None = None,
+        min_score: float = 0.0,
+    ) -> list[StoredArticle]:
+        """Articles published in [since, until), newest first.
+
+        With ``topic``: only articles that are members of it with a score >= ``min_score``.
+        """
+        since, until = _aware(since, "since"), _aware(until, "until")
+        with self._tx() as conn:
+            return articles.in_window(conn, since, until, topic=topic, min_score=min_score)
+
+    def count_articles(self) -> int:
+        with self._tx() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(articles_table)).scalar_one()
+            )
+
+    def search(
+        self,
+        query: str,
+        *,
+        topic: str | None = None,
+        since: datetime | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """Ranked full-text search; any query text is safe (see ``search.py``).
+
+        All query words must match; if that finds nothing, any word may. An empty or
+        wordless query gives ``[]``.
+        """
+        terms = search.query_terms(query)
+        limit = min(limit, MAX_SEARCH_LIMIT)
+        if not terms or limit <= 0:
+            return []
+        since = _aware(since, "since") if since is not None else None
+        with self._tx() as conn:
+            kwargs: dict[str, Any] = {"topic": topic, "since": since, "limit": limit}
+            ranked = search.ranked_ids(conn, terms, any_term=False, **kwargs)
+            if not ranked and len(terms) > 1:
+                ranked = search.ranked_ids(conn, terms, any_term=True, **kwargs)
+            found = articles.load(conn, [article_id for article_id, _ in ranked])
+        return [
+            SearchHit(found[i], score, search.snippet(found[i].title, found[i].body, terms))
+            for i, score in ranked
+            if i in found
+        ]
+
+    # feeds ---------------------------------------------------------------------------
+
+    def get_feed(self, url: str) -> FeedState | None:
+        with self._tx() as conn:
+            return feeds.get(conn, url)
+
+    def upsert_feed(self, state: FeedState) -> None:
+        """Insert or replace a feed's state (validators, health, next poll).
+
+        The lease fields of ``state`` are ignored: an existing lease stays as it is; use
+        ``claim_due_feeds``/``release_feed`` for leases.
+        """
+        with self._tx(write=True) as conn:
+            feeds.upsert(conn, state)
+
+    def list_feeds(self) -> list[FeedState]:
+        with self._tx() as conn:
+            return feeds.list_all(conn)
+
+    def claim_due_feeds(
+        self, worker: str, now: datetime, lease: timedelta, limit: int = 50
+    ) -> list[FeedState]:
+        """Lease up to ``limit`` due feeds (``next_poll`` unset or <= now) to ``worker``.
+
+        A feed leased to another worker is skipped until its lease expires; concurrent
+        claimers get disjoint sets. Most overdue first.
+        """
+        now = _aware(now, "now")
+        if limit <= 0:
+            return []
+        with self._tx(write=True) as conn:
+            return feeds.claim_due(conn, worker, now, lease, limit)
+
+    def release_feed(
+        self,
+        url: str,
+        worker: str,
+        *,
+        next_poll: datetime,
+        polled_at: datetime | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        status: int | None = None,
+        error: str | None = None,
+        title: str | None = None,
+    ) -> bool:
+        """Record a poll's result and end ``worker``'s lease on the feed.
+
+        ``etag``/``last_modified``/``status``/``title``/``polled_at`` given replace the stored
+        ones, None keeps them (so a failed poll keeps the validators). ``error`` None means
+        success: the error count resets; a string counts one more consecutive failure.
+        Returns False (and writes nothing) when ``worker`` no longer holds the lease.
+        """
+        next_poll = _aware(next_poll, "next_poll")
+        with self._tx(write=True) as conn:
+            return feeds.release(
+                conn,
+                url,
+                worker,
+                next_poll=next_poll,
+                polled_at=polled_at,
+                etag=etag,
+                last_modified=last_modified,
+                status=status,
+                error=error,
+                title=title,
+            )
+
+    # subscriptions -------------------------------------------------------------------
+
+    def add_subscription(self, sub: Subscription) -> Subscription:
+        """Add, or update the existing (channel_key, topic) one; returns it as stored."""
+        with self._tx(write=True) as conn:
+            return subscriptions.add(conn, sub, datetime.now(UTC))
+
+    def remove_subscription(self, channel_key: str, topic: str) -> bool:
+        with self._tx(write=True) as conn:
+            return subscriptions.remove(conn, channel_key, topic)
+
+    def list_subscriptions(self, channel_key: str | None = None) -> list[Subscription]:
+        with self._tx() as conn:
+            return subscriptions.list_all(conn, channel_key)
+
+    def record_subscription_error(self, sub_id: int, error: str | None) -> None:
+        with self._tx(write=True) as conn:
+            subscriptions.record_error(conn, sub_id, error)
+
+    # delivery ledger -----------------------------------------------------------------
+
+    def claim_delivery(
+        self,
+        channel_key: str,
+        sub_key: str,
+        window_key: str,
+        *,
+        worker: str,
+        now: datetime,
+        topic: str | None = None,
+    ) -> Delivery | None:
+        """Claim the right to post (channel_key, sub_key, window_key); None if taken.
+
+        Exactly one concurrent caller wins. A row marked failed (not permanent) is taken
+        over by the next claim (``attempts`` counts them); delivered or dead rows never are.
+        ``topic`` (default: ``sub_key``) is what ``delivered_story_ids`` filters on.
+        """
+        now = _aware(now, "now")
+        with self._tx(write=True) as conn:
+            return ledger.claim(
+                conn,
+                channel_key,
+                sub_key,
+                window_key,
+                topic=topic if topic is not None else sub_key,
+                worker=worker,
+                now=now,
+            )
+
+    def get_delivery(self, delivery_id: int) -> Delivery | None:
+        with self._tx() as conn:
+            return ledger.get(conn, delivery_id)
+
+    def mark_delivered(
+        self,
+        delivery_id: int,
+        message_ids: Sequence[str],
+        story_ids: Sequence[int],
+        now: datetime,
+    ) -> None:
+        """Record the send as done, with the posted messages and the stories they carried."""
+        now = _aware(now, "now")
+        with self._tx(write=True) as conn:
+            if not ledger.mark_delivered(conn, delivery_id, message_ids, story_ids, now):
+                raise StoreError(f"no delivery {delivery_id}")
+
+    def mark_failed(self, delivery_id: int, error: str, *, permanent: bool, now: datetime) -> None:
+        """Record a failed send: ``permanent`` -> dead, else failed (claimable again).
+
+        A delivered row stays delivered.
+        """
+        now = _aware(now, "now")
+        with self._tx(write=True) as conn:
+            ledger.mark_failed(conn, delivery_id, error, permanent=permanent, now=now)
+
+    def pending_deliveries(self, older_than: datetime) -> list[Delivery]:
+        """Claimed before ``older_than`` and never marked: the worker died mid-send."""
+        older_than = _aware(older_than, "older_than")
+        with self._tx() as conn:
+            return ledger.pending(conn, older_than)
+
+    def delivered_story_ids(self, channel_key: str, topic: str) -> set[int]:
+        with self._tx() as conn:
+            return ledger.delivered_story_ids(conn, channel_key, topic)
+
+    # digest archive ------------------------------------------------------------------
+
+    def save_digest(
+        self,
+        topic: str,
+        since: datetime,
+        until: datetime,
+        payload: dict[str, Any],
+        *,
+        channel_key: str | None,
+        now: datetime,
+    ) -> int:
+        """Archive a built digest (``payload``: JSON-serializable, e.g. the json renderer's)."""
+        since, until, now = _aware(since, "since"), _aware(until, "until"), _aware(now, "now")
+        with self._tx(write=True) as conn:
+            return archive.save(
+                conn, topic, since, until, payload, channel_key=channel_key, now=now
+            )
+
+    def list_digests(
+        self, topic: str | None = None, *, offset: int = 0, limit: int = 20
+    ) -> list[ArchivedDigest]:
+        """Archived digests, newest first."""
+        with self._tx() as conn:
+            return archive.list_recent(conn, topic, offset=offset, limit=limit)
+
+    def get_digest(self, digest_id: int) -> ArchivedDigest | None:
+        with self._tx() as conn:
+            return archive.get(conn, digest_id)
+
+    def story_counts_per_day(self, since: datetime, until: datetime) -> dict[str, dict[date, int]]:
+        """topic -> UTC day -> number of stories (for a trend chart)."""
+        since, until = _aware(since, "since"), _aware(until, "until")
+        with self._tx() as conn:
+            return archive.story_counts_per_day(conn, since, until)
+
+    # leader lease --------------------------------------------------------------------
+
+    def try_acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew lease ``name`` for ``holder`` until now+ttl; False if another holds it."""
+        now = _aware(now, "now")
+        with self._tx(write=True) as conn:
+            return leases.try_acquire(conn, name, holder, now, ttl)
+
+    def release_lease(self, name: str, holder: str) -> bool:
+        """Give up lease ``name`` if ``holder`` has it (clean shutdown)."""
+        with self._tx(write=True) as conn:
+            return leases.release(conn, name, holder)

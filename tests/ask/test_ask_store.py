@@ -1,0 +1,83 @@
+"""ask(): search a real SQLite store with the question's words, then answer from the hits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from digests.ask import ask, search_query
+from digests.models import Article, Summary, TopicScore
+from digests.store import NewArticle, Store
+from tests.ask.dataset import NOW, article_paths, read_title_body
+
+
+def _new(path: Path, published_days_ago: int = 1) -> NewArticle:
+    title, body = read_title_body(path)
+    topics = (TopicScore("migration", 0.9, True),) if "noem" in path.name else ()
+    return NewArticle(
+        article=Article(
+            title=title,
+            url=path.resolve().as_uri(),
+            body=body,
+            source="file",
+            published=NOW - timedelta(days=published_days_ago),
+        ),
+        topics=topics,
+        summary=Summary(""),
+        fetched_at=NOW,
+    )
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(f"sqlite:///{tmp_path / 'ask.db'}")
+    store.add_articles([_new(p) for p in article_paths()])
+    yield store
+    store.close()
+
+
+def _need_sample() -> None:
+    if not any(p.name.startswith("noem") for p in article_paths()):
+        pytest.skip("shared sample absent")
+
+
+def test_ask_answers_from_the_store(filled: Store) -> None:
+    _need_sample()
+    got = ask("How many people were deported?", filled)
+    assert "1,700 deportations" in got.answer
+    assert got.sources[0].url.endswith("noem-colombia-visit.txt")
+
+
+def test_ask_answers_who(filled: Store) -> None:
+    _need_sample()
+    assert "Gustavo Petro" in ask("Who did Noem meet in Bogota?", filled).answer
+
+
+def test_ask_refuses_when_nothing_stored_answers(filled: Store) -> None:
+    got = ask("What is the capital of Peru?", filled)
+    assert got.to_json() == {"answer": "", "sources": []}
+
+
+def test_ask_honours_topic_and_since(filled: Store) -> None:
+    _need_sample()
+    assert ask("How many people were deported?", filled, topic="drugs").answer == ""
+    assert "1,700" in ask("How many people were deported?", filled, topic="migration").answer
+    assert ask("How many people were deported?", filled, since=NOW).answer == ""
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", "?!", 'NEAR("x" OR y*) AND -z', "Кто такой Петро?", "deported " * 1500],
+)
+def test_ask_survives_untrusted_questions(filled: Store, question: str) -> None:
+    got = ask(question, filled)
+    assert bool(got.answer) == bool(got.sources)
+
+
+def test_search_query_keeps_plain_content_words() -> None:
+    words = search_query('How many people were "deported" from NEAR(Bogotá)* ?')
+    assert words == ["people", "deported", "near", "bogotá"]  # lowercase: no FTS operators
+    assert search_query("How many?") == []

@@ -1,0 +1,179 @@
+"""Schema migrations: from empty, concurrently, from an older revision; and open errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from digests.errors import StoreError
+from digests.store import Store, migrate
+from digests.store.db import create_engine, parse_url
+from digests.store.schema import metadata
+from tests.store.builders import make_article
+
+REPO = Path(__file__).resolve().parents[2]
+TABLES = {
+    "stories",
+    "articles",
+    "article_topics",
+    "article_bands",
+    "feeds",
+    "subscriptions",
+    "deliveries",
+    "delivered_stories",
+    "digest_archive",
+    "leases",
+}
+
+
+def _engine(url: str) -> sa.Engine:
+    return create_engine(parse_url(url))
+
+
+def test_upgrade_from_empty(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        assert store.ping()
+    engine = _engine(store_url)
+    try:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        assert set(sa.inspect(engine).get_table_names()) >= TABLES
+    finally:
+        engine.dispose()
+
+
+def test_schema_matches_the_tables_the_code_queries(store_url: str) -> None:
+    Store.open(store_url).close()
+    engine = _engine(store_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+
+    # Full-text search lives outside the metadata on purpose (FTS5 table, tsvector column).
+    def outside(d: object) -> bool:
+        text = repr(d)
+        return "articles_fts" in text or "search_vector" in text or "alembic_version" in text
+
+    assert [d for d in diff if not outside(d)] == []
+
+
+def test_concurrent_upgrades_in_processes(store_url: str) -> None:
+    code = "import sys; from digests.store import Store; Store.open(sys.argv[1]).close()"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, store_url],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in results]
+    with Store.open(store_url) as store:
+        [o] = store.add_articles([make_article()])
+        assert o.status == "new" and store.count_articles() == 1
+
+
+def test_concurrent_upgrades_in_threads(store_url: str) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            Store.open(store_url).close()
+        except BaseException as e:  # collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = _engine(store_url)
+    try:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_database_at_0001_upgrades_to_head_and_keeps_data(store_url: str) -> None:
+    engine = _engine(store_url)
+    try:
+        migrate.upgrade(engine, "0001")
+        assert migrate.current_revision(engine) == "0001"
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO feeds (url, title, error_count) VALUES ('https://e.com/f', 'F', 0)"
+                )
+            )
+    finally:
+        engine.dispose()
+    with Store.open(store_url) as store:
+        feed = store.get_feed("https://e.com/f")
+        assert feed is not None and feed.title == "F"
+    engine = _engine(store_url)
+    try:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_newer_schema_is_refused(store_url: str) -> None:
+    Store.open(store_url).close()
+    engine = _engine(store_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(StoreError, match="newer digestbot"):
+        Store.open(store_url)
+
+
+def test_sqlite_creates_parent_folder(tmp_path: Path) -> None:
+    db = tmp_path / "deep" / "er" / "digestbot.db"
+    with Store.open(f"sqlite:///{db}") as store:
+        assert store.dialect == "sqlite" and store.count_articles() == 0
+    assert db.exists()
+
+
+def test_sqlite_in_memory(tmp_path: Path) -> None:
+    with Store.open("sqlite://") as store:
+        [o] = store.add_articles([make_article()])
+        assert store.get_article(o.article_id) is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "bad database URL"),
+        ("not a url", "bad database URL"),
+        ("mysql://u@localhost/db", "unsupported database 'mysql'"),
+        ("postgresql+nodriver://u@localhost/db", "no driver"),
+        ("postgresql+psycopg://u:secret@127.0.0.1:1/db", "cannot connect to"),
+        ("sqlite:////proc/definitely/not/here.db", "cannot"),
+    ],
+)
+def test_bad_urls_are_one_line_errors(url: str, message: str) -> None:
+    with pytest.raises(StoreError, match=message) as info:
+        Store.open(url)
+    text = str(info.value)
+    assert "\n" not in text and "secret" not in text
+
+
+def test_ping_false_when_server_is_gone() -> None:
+    store = Store(_engine("postgresql+psycopg://u@127.0.0.1:1/db"))
+    assert store.ping() is False

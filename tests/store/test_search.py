@@ -1,0 +1,155 @@
+"""Full-text search: ranked, filtered, and safe for any query text on both backends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from digests.store import Store
+from tests.store.builders import ELECTION_STORY, NOW, PORT_STORY, MakeArticle
+
+HOSTILE = [
+    "",
+    "   ",
+    '"',
+    "'",
+    '"unbalanced',
+    "((strike",
+    "strike)",
+    "NEAR(strike port, 3)",
+    "strike NEAR port",
+    "port*",
+    "*",
+    "-strike",
+    "strike AND OR NOT",
+    "title:strike",
+    "^strike",
+    "{title body}: strike",
+    "strike'; DROP TABLE articles; --",
+    "\\x00 strike \x00",
+    "!@#$%^&*()_+=[]{}|;:,.<>?/~`",
+    "strike " * 2000,  # ~14 kB
+    "x" * 10_000,
+    "東京 ストライキ",
+    "مرحبا بالعالم",
+    "Ünïcödé café",
+    "🚀🚀🚀",
+    "a & b | c <-> d ! e",
+    "strike:* & !port",
+]
+
+
+@pytest.fixture
+def filled(store: Store, new_article: MakeArticle) -> Store:
+    store.add_articles(
+        [
+            new_article(
+                "Port strike halts container traffic",
+                PORT_STORY,
+                topics={"security": 0.2, "economy": 0.9},
+                published=NOW - timedelta(hours=5),
+            ),
+            new_article(
+                "Province votes in close election",
+                ELECTION_STORY,
+                topics={"politics": 0.9},
+                published=NOW - timedelta(hours=3),
+            ),
+            new_article(
+                "Election officials count the votes",
+                "Counting continued overnight. A strike by drivers delayed some ballot boxes.",
+                topics={"politics": 0.8},
+                published=NOW - timedelta(hours=1),
+            ),
+            new_article(
+                "東京の港でストライキ",
+                "港湾労働者がストライキ を 行った。 東京 ストライキ",
+                published=NOW - timedelta(hours=2),
+            ),
+        ]
+    )
+    return store
+
+
+def test_hostile_queries_never_fail(filled: Store) -> None:
+    for query in HOSTILE:
+        hits = filled.search(query)
+        assert isinstance(hits, list), query[:40]
+        assert all(h.article.id > 0 and isinstance(h.score, float) for h in hits), query[:40]
+    # The words inside the noise still search.
+    assert filled.search("NEAR(strike port, 3)")[0].article.title.startswith("Port strike")
+    assert filled.search('"unbalanced strike ((')[0].article.title.startswith("Port strike")
+
+
+def test_empty_query_is_empty(filled: Store) -> None:
+    assert filled.search("") == []
+    assert filled.search("!!! ???") == []
+
+
+def test_title_match_ranks_first(filled: Store) -> None:
+    hits = filled.search("strike")
+    titles = [h.article.title for h in hits]
+    assert titles[0] == "Port strike halts container traffic"
+    assert "Election officials count the votes" in titles
+    assert "Province votes in close election" not in titles
+    assert hits[0].score >= hits[-1].score
+
+
+def test_stemming_and_case(filled: Store) -> None:
+    hits = filled.search("STRIKES Harbour")
+    assert [h.article.title for h in hits] == ["Port strike halts container traffic"]
+
+
+def test_all_words_first_then_any(filled: Store) -> None:
+    both = filled.search("strike ballot")
+    assert [h.article.title for h in both] == ["Election officials count the votes"]
+    either = filled.search("ballot mediator")  # no article has both words
+    assert {h.article.title for h in either} == {
+        "Election officials count the votes",
+        "Port strike halts container traffic",
+    }
+
+
+def test_topic_and_since_filters(filled: Store) -> None:
+    assert [h.article.title for h in filled.search("strike", topic="politics")] == [
+        "Election officials count the votes"
+    ]
+    assert filled.search("strike", topic="security") == []  # scored, not a member
+    recent = filled.search("strike", since=NOW - timedelta(hours=2))
+    assert [h.article.title for h in recent] == ["Election officials count the votes"]
+
+
+def test_limit(filled: Store) -> None:
+    assert len(filled.search("strike", limit=1)) == 1
+    assert filled.search("strike", limit=0) == []
+
+
+def test_recency_breaks_ties(store: Store, new_article: MakeArticle) -> None:
+    store.add_articles(
+        [
+            new_article(
+                "Flood warning", "River levels rise fast.", published=NOW - timedelta(days=2)
+            ),
+            new_article(
+                "Flood warning", "River levels rise slow.", url="https://b.example/x", published=NOW
+            ),
+        ]
+    )
+    hits = store.search("flood")
+    assert len(hits) == 2 and hits[0].article.published == NOW
+
+
+def test_snippet_marks_matches(filled: Store) -> None:
+    [hit] = filled.search("mediator")
+    assert "**mediator**" in hit.snippet
+    assert len(hit.snippet.split()) <= 35
+    [inflected] = filled.search("halts")
+    assert "**halted**" in inflected.snippet
+    [title_only] = filled.search("close")  # only the title has it: the title is the snippet
+    assert title_only.snippet == "Province votes in **close** election"
+
+
+def test_non_latin_search(filled: Store) -> None:
+    hits = filled.search("東京")
+    assert [h.article.title for h in hits] == ["東京の港でストライキ"]
