@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from digests.store import Store
 
 PLAN = "plan:"
@@ -45,24 +43,5 @@ class Progress:
 
 
 def record_progress(store: Store, delivery_id: int, worker: str, progress: Progress) -> bool:
-    """Save ``progress`` on the row if ``worker`` still holds its claim; False if it lost it.
-
-    Uses ``Store.record_delivery_progress`` when the store has it; until then, one guarded
-    ``UPDATE`` of the ledger table in the store's own transaction helper.
-    """
-    method = getattr(store, "record_delivery_progress", None)
-    if method is not None:
-        return bool(method(delivery_id, progress.encode(), worker=worker))
-    from digests.store.schema import deliveries
-
-    stmt = (
-        sa.update(deliveries)
-        .where(
-            deliveries.c.id == delivery_id,
-            deliveries.c.status == "claimed",
-            deliveries.c.worker == worker,
-        )
-        .values(message_ids=progress.encode())
-    )
-    with store._tx(write=True) as conn:  # a shim until the store has the method
-        return bool(conn.execute(stmt).rowcount == 1)
+    """Save ``progress`` on the row if ``worker`` still holds its claim; False if it lost it."""
+    return store.record_delivery_progress(delivery_id, progress.encode(), worker=worker)

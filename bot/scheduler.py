@@ -93,7 +93,9 @@ def config_subscriptions(settings: Settings, now: datetime) -> list[Subscription
             log.warning("channel %s has a schedule but no topics: nothing to post", name)
         options = channel.model_dump(
             mode="json",
-            include={"max_stories", "window", "repost_updated", "catch_up", "filters"},
+            include={
+                "max_stories", "window", "repost_updated", "catch_up", "post_empty", "filters"
+            },
         )
         subs.extend(
             Subscription(
@@ -216,11 +218,26 @@ class DigestScheduler:
         """Deliver, once, the latest due slot of each of these subscriptions (if any)."""
         delivered: list[tuple[Subscription, datetime]] = []
         for jid in ids:
+            await self._opening_digest(jid)
             slot = await self.run_subscription(jid)
             entry = self._entries.get(jid)
             if slot is not None and entry is not None:
                 delivered.append((entry.sub, slot))
         return delivered
+
+    async def _opening_digest(self, jid: str) -> None:
+        """``catch_up: true``: one digest of the window before the subscription began.
+
+        Its slot is the subscription's creation time, so the ledger posts it once ever, however
+        often the scheduler restarts; without the option a new subscription dumps no backlog.
+        """
+        entry = self._entries.get(jid)
+        if entry is None or not (entry.sub.options or {}).get("catch_up"):
+            return
+        created = entry.sub.created_at
+        if created is None or self.clock() - created > self.grace:
+            return
+        await self._tracked(self.deliver(entry.sub, created), f"catch-up {jid}")
 
     async def run_subscription(self, jid: str) -> datetime | None:
         """The job body: deliver the due slot of subscription ``jid``; returns the slot."""
@@ -228,14 +245,20 @@ class DigestScheduler:
         if entry is None:
             return None
         lock = self._locks.setdefault(jid, asyncio.Lock())
-        async with lock:
-            slots = due_slots(
-                entry.schedule, now=self.clock(), grace=self.grace,
-                not_before=entry.sub.created_at,
-            )
-            for slot in slots:
-                await self._tracked(self.deliver(entry.sub, slot), f"deliver {jid} {slot}")
-            return slots[-1] if slots else None
+        try:
+            async with lock:
+                slots = due_slots(
+                    entry.schedule, now=self.clock(), grace=self.grace,
+                    not_before=entry.sub.created_at,
+                )
+                for slot in slots:
+                    await self._tracked(self.deliver(entry.sub, slot), f"deliver {jid} {slot}")
+                return slots[-1] if slots else None
+        except asyncio.CancelledError:
+            # Shutdown outlasted the drain: the ledger row stays claimed and the next start
+            # resolves it, so this is not an error worth a traceback.
+            log.info("delivery of %s interrupted by shutdown; the next start resumes it", jid)
+            return None
 
     def _sync_config(self, now: datetime) -> None:
         """Config subscriptions into the store; ones dropped from the config leave it."""

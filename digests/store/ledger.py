@@ -94,6 +94,22 @@ def get(conn: Connection, delivery_id: int) -> Delivery | None:
     return _delivery(row) if row is not None else None
 
 
+def record_progress(
+    conn: Connection, delivery_id: int, message_ids: Sequence[str], worker: str
+) -> bool:
+    """Save the parts sent so far, only while ``worker`` still holds the claim."""
+    stmt = (
+        sa.update(deliveries)
+        .where(
+            deliveries.c.id == delivery_id,
+            deliveries.c.status == "claimed",
+            deliveries.c.worker == worker,
+        )
+        .values(message_ids=list(message_ids))
+    )
+    return bool(conn.execute(stmt).rowcount == 1)
+
+
 def mark_delivered(
     conn: Connection,
     delivery_id: int,

@@ -367,6 +367,16 @@ class Store:
             if not ledger.mark_delivered(conn, delivery_id, message_ids, story_ids, now):
                 raise StoreError(f"no delivery {delivery_id}")
 
+    def record_delivery_progress(
+        self, delivery_id: int, message_ids: Sequence[str], *, worker: str
+    ) -> bool:
+        """Record the parts of a multi-message digest sent so far (crash-resume state).
+
+        Only while ``worker`` holds the claim; False when it lost it (nothing written).
+        """
+        with self._tx(write=True) as conn:
+            return ledger.record_progress(conn, delivery_id, message_ids, worker)
+
     def mark_failed(self, delivery_id: int, error: str, *, permanent: bool, now: datetime) -> None:
         """Record a failed send: ``permanent`` -> dead, else failed (claimable again).
 

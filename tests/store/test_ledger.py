@@ -120,3 +120,17 @@ def test_concurrent_retakes_one_winner(store: Store) -> None:
     for t in threads:
         t.join()
     assert results.count(True) == 1
+
+
+def test_progress_is_recorded_only_by_the_claim_holder(store: Store) -> None:
+    d = store.claim_delivery("desk", "security", "w-progress", worker="a", now=NOW)
+    assert d is not None
+    assert store.record_delivery_progress(d.id, ["plan:7", "1700000000.000100"], worker="a")
+    got = store.get_delivery(d.id)
+    assert got is not None and got.message_ids == ("plan:7", "1700000000.000100")
+    # Another worker cannot overwrite it, and nothing changes once the row is delivered.
+    assert not store.record_delivery_progress(d.id, ["plan:9"], worker="b")
+    store.mark_delivered(d.id, ["1700000000.000100", "1700000000.000200"], [1], NOW)
+    assert not store.record_delivery_progress(d.id, ["plan:7"], worker="a")
+    final = store.get_delivery(d.id)
+    assert final is not None and final.message_ids == ("1700000000.000100", "1700000000.000200")

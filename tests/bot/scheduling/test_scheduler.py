@@ -315,3 +315,41 @@ async def test_job_fires_on_its_slot_and_shutdown_waits_for_the_delivery(
     assert rec.finished == len(rec.calls)  # shutdown let the running delivery finish
     slots = [s for _, s in rec.calls]
     assert len(slots) == len(set(slots))  # never the same slot twice
+
+
+async def test_catch_up_option_posts_one_opening_digest_keyed_by_creation_time(
+    tmp_path: Path, apps: list[App]
+) -> None:
+    settings = channels_settings(
+        tmp_path,
+        desk=ChannelSettings(
+            platform="console", topics=("security",), schedule="daily 08:00", catch_up=True
+        ),
+        quiet=ChannelSettings(platform="console", topics=("drugs",), schedule="daily 08:00"),
+    )
+    clock = Clock(T0 + timedelta(minutes=10))
+    app = open_app(apps, settings, clock)
+    rec = Recorder()
+    sched = DigestScheduler(app, rec.deliver, rec.poll, clock, poll_every=3600)
+    await sched.start()
+    await sched.shutdown()
+    created = {s.topic: s.created_at for s in app.store.list_subscriptions()}
+    # Only the channel that asked for it gets the opening digest, at its creation time.
+    assert rec.calls == [("sub:desk:security", created["security"])]
+
+    # A restart asks again for the SAME slot, so the delivery ledger posts it once ever.
+    clock.now += timedelta(minutes=5)
+    again = Recorder()
+    sched2 = DigestScheduler(app, again.deliver, again.poll, clock, poll_every=3600)
+    await sched2.start()
+    await sched2.shutdown()
+    assert again.calls == [("sub:desk:security", created["security"])]
+
+    # Past the grace period there is no opening digest any more.
+    clock.now += GRACE + timedelta(hours=1)
+    late = Recorder()
+    sched3 = DigestScheduler(app, late.deliver, late.poll, clock, poll_every=3600)
+    await sched3.start()
+    await sched3.shutdown()
+    assert all(call[0] != "sub:desk:security" or call[1] != created["security"]
+               for call in late.calls)
