@@ -86,14 +86,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             report = asyncio.run(
                 pipeline.ingest(specs, app.store, app.settings, now=app.clock(), progress=progress)
             )
+    for failure in report.failed:  # one line per failed source, whatever the output format
+        sys.stderr.write(f"digestbot: failed {failure.source}: {failure.error}\n")
     if args.json:
         print_json(report.to_json())
     else:
         sys.stdout.write(
             f"{report.new} new, {report.duplicates} duplicates, {len(report.failed)} failed\n"
         )
-        for failure in report.failed:
-            sys.stdout.write(f"  failed: {failure.source}: {failure.error}\n")
     failed_sources = {f.source for f in report.failed}
     all_failed = (
         bool(report.failed)

@@ -62,14 +62,18 @@ RETRY_EVERY = 30.0  # failed windows are retried (within the grace period) this 
 def resolve_port(
     cli_port: int | None, settings: Settings, env: dict[str, str] | None = None
 ) -> int:
-    """``$PORT``, else ``--port``, else ``http.port`` from the config."""
+    """``--port``, else ``$PORT``, else ``http.port`` from the config."""
+    if cli_port is not None:
+        if not 0 <= cli_port <= 65535:
+            raise ConfigError([f"--port: not a port number: {cli_port}"])
+        return cli_port
     env = dict(os.environ) if env is None else env
     raw = env.get("PORT", "").strip()
     if raw:
         if not raw.isdigit() or int(raw) > 65535:
             raise ConfigError([f"$PORT: not a port number: {raw!r}"])
         return int(raw)
-    return cli_port if cli_port is not None else settings.http.port
+    return settings.http.port
 
 
 def _fail(error: DigestbotError) -> int:

@@ -107,7 +107,7 @@ async def read_source(
             return await _read_feed_url(spec, store, client, options)
         return await asyncio.to_thread(_read_path, spec)
     except DigestbotError as e:
-        return SourceResult(spec, failures=(IngestFailure(spec.location, _one_line(e)),))
+        return SourceResult(spec, failures=(IngestFailure(spec.location, _reason(e)),))
 
 
 async def _read_feed_url(
@@ -246,6 +246,8 @@ def _record_feed(store: Store, result: SourceResult, now: datetime) -> None:
     store.upsert_feed(state)
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+def _reason(error: DigestbotError) -> str:
+    """The one-line reason; a SourceError's source is not repeated (the entry names it)."""
+    text = error.reason if isinstance(error, SourceError) else str(error)
+    lines = text.strip().splitlines()
+    return lines[0] if lines else type(error).__name__

@@ -288,7 +288,8 @@ def load_settings(
     """Read and validate ``path`` (None: built-in defaults); raise ConfigError with every problem.
 
     The database URL is ``db_url`` (``--db``), else ``$DIGESTBOT_DATABASE_URL``, else the
-    config's ``database``, else ``sqlite:///data/digestbot.db``.
+    config's ``database``, else ``sqlite:///data/digestbot.db``. ``$DIGESTBOT_HTTP_HOST``
+    overrides ``http.host``.
     """
     env = os.environ if env is None else env
     data: dict[str, Any] = {}
@@ -315,6 +316,9 @@ def load_settings(
     url = db_url or env.get("DIGESTBOT_DATABASE_URL")
     if url:
         overrides["database"] = url
+    host = env.get("DIGESTBOT_HTTP_HOST", "").strip()
+    if host:  # containers listen on every interface without editing the mounted config
+        overrides["http"] = settings.http.model_copy(update={"host": host})
     return settings.model_copy(update=overrides)
 
 

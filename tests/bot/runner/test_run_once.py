@@ -19,7 +19,8 @@ def test_resolve_port_order() -> None:
     settings = Settings.model_validate({"http": {"port": 4000}})
     assert resolve_port(None, settings, env={}) == 4000
     assert resolve_port(5000, settings, env={}) == 5000
-    assert resolve_port(5000, settings, env={"PORT": "6000"}) == 6000
+    assert resolve_port(None, settings, env={"PORT": "6000"}) == 6000
+    assert resolve_port(5000, settings, env={"PORT": "6000"}) == 5000  # the flag wins
     with pytest.raises(ConfigError, match="not a port number"):
         resolve_port(None, settings, env={"PORT": "http"})
 
