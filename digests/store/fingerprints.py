@@ -22,7 +22,6 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
-from datasketch import MinHash
 
 NUM_PERM = 64
 BANDS = 21
@@ -58,6 +57,8 @@ def shingles(title: str, body: str) -> list[bytes]:
 
 def signatures(texts: Sequence[tuple[str, str]]) -> list[np.ndarray | None]:
     """MinHash signatures (uint32[NUM_PERM]) of (title, body) pairs; None when too short."""
+    from datasketch import MinHash  # imported here: it costs ~1 s, and only ingest needs it
+
     sets = [shingles(title, body) for title, body in texts]
     usable = [s for s in sets if len(s) >= MIN_SHINGLES]
     hashes = iter(
