@@ -64,8 +64,7 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot import cli_commands as c
-
+    """The parser; handlers are named, not imported, so ``--help`` needs no store or parser."""
     parser = _Parser(
         prog="digestbot",
         description="Self-hosted news digests for Slack and Discord: feeds in, topic digests out.",
@@ -82,17 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the configured sources)",
     )
     _json_flag(p)
-    p.set_defaults(handler=c.cmd_ingest)
+    p.set_defaults(handler="cmd_ingest")
 
     p = sub.add_parser("classify", help="topics of articles in files/folders (nothing stored)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     _json_flag(p)
-    p.set_defaults(handler=c.cmd_classify)
+    p.set_defaults(handler="cmd_classify")
 
     p = sub.add_parser("summarize", help="summary and key facts of articles (nothing stored)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     _json_flag(p)
-    p.set_defaults(handler=c.cmd_summarize)
+    p.set_defaults(handler="cmd_summarize")
 
     p = sub.add_parser("digest", help="the digest of stored articles for a topic")
     p.add_argument("--topic", "-t", help="topic name (default: every configured topic)")
@@ -102,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--limit", type=int, default=None, help="at most this many stories")
     _json_flag(p)
-    p.set_defaults(handler=c.cmd_digest)
+    p.set_defaults(handler="cmd_digest")
 
     p = sub.add_parser("search", help="stored articles ranked by relevance")
     p.add_argument("query", nargs="+", metavar="QUERY")
@@ -110,21 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="WINDOW")
     p.add_argument("--limit", "-n", type=int, default=10)
     _json_flag(p)
-    p.set_defaults(handler=c.cmd_search)
+    p.set_defaults(handler="cmd_search")
 
     p = sub.add_parser("ask", help="an answer from stored articles, with its sources")
     p.add_argument("question", nargs="+", metavar="QUESTION")
     p.add_argument("--topic", "-t")
     p.add_argument("--since", metavar="WINDOW")
     _json_flag(p)
-    p.set_defaults(handler=c.cmd_ask)
+    p.set_defaults(handler="cmd_ask")
 
     p = sub.add_parser("post", help="build and deliver a digest to a configured channel now")
     p.add_argument("--channel", "-c", required=True, metavar="NAME")
     p.add_argument("--topic", "-t", help="one topic (default: the channel's topics)")
     p.add_argument("--since", metavar="WINDOW")
     _json_flag(p)
-    p.set_defaults(handler=c.cmd_post)
+    p.set_defaults(handler="cmd_post")
 
     p = sub.add_parser("run", help="long-running: scheduler, chat apps, HTTP server")
     p.add_argument(
@@ -133,37 +132,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="ingest the configured sources, deliver every channel's digests, exit",
     )
     p.add_argument("--port", type=int, default=None, help="HTTP port (else $PORT, else config)")
-    p.set_defaults(handler=c.cmd_run)
+    p.set_defaults(handler="cmd_run")
 
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
     cp = csub.add_parser("check", help="validate the configuration")
     _common(cp)
-    cp.set_defaults(handler=c.cmd_config_check)
+    cp.set_defaults(handler="cmd_config_check")
 
     p = sub.add_parser("feeds", help="list, export or import the feed list")
     fsub = p.add_subparsers(dest="feeds_command", metavar="ACTION", parser_class=_Parser)
     fp = fsub.add_parser("list", help="feeds with their health")
     _common(fp)
     _json_flag(fp)
-    fp.set_defaults(handler=c.cmd_feeds_list)
+    fp.set_defaults(handler="cmd_feeds_list")
     fp = fsub.add_parser("export", help="write the feed list as OPML")
     _common(fp)
     fp.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
-    fp.set_defaults(handler=c.cmd_feeds_export)
+    fp.set_defaults(handler="cmd_feeds_export")
 
     p = sub.add_parser("db", help="database tools")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     dp = dsub.add_parser("upgrade", help="migrate the database schema to the latest version")
     _common(dp)
-    dp.set_defaults(handler=c.cmd_db_upgrade)
+    dp.set_defaults(handler="cmd_db_upgrade")
 
     p = sub.add_parser("archive", help="the digest archive")
     asub = p.add_subparsers(dest="archive_command", metavar="ACTION", parser_class=_Parser)
     ap = asub.add_parser("build", help="write the archive site as static files")
     _common(ap)
     ap.add_argument("out_dir", metavar="OUT_DIR")
-    ap.set_defaults(handler=c.cmd_archive_build)
+    ap.set_defaults(handler="cmd_archive_build")
 
     for name, action in sub.choices.items():
         if name not in ("config", "feeds", "db", "archive"):
@@ -172,9 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load(args: argparse.Namespace) -> Settings:
-    """Settings per the contract: --config, $DIGESTBOT_CONFIG, config/digestbot.yaml, defaults."""
+    """Settings per the contract: --config, $DIGESTBOT_CONFIG, config/digestbot.yaml, defaults.
+
+    Channel schedules are checked here too, so a typo is reported by every command (with its
+    file:line), not only when ``run`` starts the scheduler.
+    """
+    from bot.schedules import parse_schedule
+
     return load_settings(
-        config_path_from(getattr(args, "config", None)), db_url=getattr(args, "db", None)
+        config_path_from(getattr(args, "config", None)),
+        db_url=getattr(args, "db", None),
+        check_schedule=parse_schedule,
     )
 
 
@@ -198,12 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(getattr(args, "verbose", 0))
-    handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
+    handler_name: str | None = getattr(args, "handler", None)
+    if handler_name is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
-        return handler(args)
+        return _handler(handler_name)(args)
     except ConfigError as e:
         for problem in e.problems:
             sys.stderr.write(f"{problem}\n")
@@ -223,6 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(run with -vv for the traceback)\n"
         )
         return 1
+
+
+def _handler(name: str) -> Handler:
+    """A command's handler, imported on first use (bot.cli_commands pulls in the whole core)."""
+    from bot import cli_commands
+
+    handler: Handler = getattr(cli_commands, name)
+    return handler
 
 
 def _one_line(error: BaseException) -> str:

@@ -9,22 +9,36 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from digests.errors import ConfigError, UsageError
+from digests.errors import ConfigError, DigestbotError, UsageError
 from digests.timewindow import parse_duration, parse_window
 from digests.topics import TopicDefinition, default_topics
 
 DEFAULT_CONFIG_PATH = Path("config/digestbot.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///data/digestbot.db"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+ScheduleCheck = Callable[[str, str], object]
+"""Parses a channel's ``schedule`` for a time zone; raises on a bad one. The grammar lives in
+the shell (``bot/schedules.py``), so ``load_settings`` takes it as a parameter."""
+_CHECK_SCHEDULE = "check_schedule"  # validation-context keys set by ``load_settings``
+_TOPIC_NAMES = "topic_names"
 
 
 class _Section(BaseModel):
@@ -37,6 +51,14 @@ def _check_window(value: str) -> str:
     except UsageError as e:  # pydantic reports ValueError with the field's location
         raise ValueError(str(e)) from None
     return value
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"unknown time zone {name!r}") from e
+    return name
 
 
 def _check_duration(value: str) -> str:
@@ -156,6 +178,35 @@ class ChannelSettings(_Section):
     post_empty: bool = False  # post "no news" when a scheduled window has no new stories
     filters: FilterSettings = FilterSettings()
 
+    # Field validators, not one model validator: each problem is reported, on its own line.
+    _window = field_validator("window")(_check_window)
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str, info: ValidationInfo) -> str:
+        check: ScheduleCheck | None = (info.context or {}).get(_CHECK_SCHEDULE)
+        if check is not None:
+            try:
+                check(value, "UTC")  # the syntax; the channel's zone is checked on its own
+            except (DigestbotError, ValueError) as e:
+                raise ValueError(str(e)) from None
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _known_topics(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """Checked here (names from the context) so it is reported beside other problems."""
+        known: frozenset[str] | None = (info.context or {}).get(_TOPIC_NAMES)
+        unknown = [t for t in value if known is not None and t not in known]
+        if unknown:
+            names = ", ".join(repr(t) for t in unknown)
+            shown = ", ".join(sorted(known or ())) or "none configured"
+            raise ValueError(
+                f"unknown topic{'s' if len(unknown) > 1 else ''} {names} (known: {shown})"
+            )
+        return value
+
     @model_validator(mode="after")
     def _target(self) -> ChannelSettings:
         if self.platform == "slack" and not self.channel:
@@ -164,19 +215,7 @@ class ChannelSettings(_Section):
             raise ValueError("a discord channel needs 'channel' (id) or 'webhook' (URL)")
         if self.webhook is not None and self.platform != "discord":
             raise ValueError("'webhook' is only for platform: discord")
-        if self.window is not None:
-            _check_window(self.window)
-        if self.timezone is not None:
-            _check_timezone(self.timezone)
         return self
-
-
-def _check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ValueError(f"unknown time zone {name!r}") from e
-    return name
 
 
 class Settings(_Section):
@@ -284,12 +323,14 @@ def load_settings(
     *,
     db_url: str | None = None,
     env: Mapping[str, str] | None = None,
+    check_schedule: ScheduleCheck | None = None,
 ) -> Settings:
     """Read and validate ``path`` (None: built-in defaults); raise ConfigError with every problem.
 
     The database URL is ``db_url`` (``--db``), else ``$DIGESTBOT_DATABASE_URL``, else the
     config's ``database``, else ``sqlite:///data/digestbot.db``. ``$DIGESTBOT_HTTP_HOST``
-    overrides ``http.host``.
+    overrides ``http.host``. ``check_schedule`` validates channel schedules (the CLI passes
+    ``bot.schedules.parse_schedule``); None skips that check.
     """
     env = os.environ if env is None else env
     data: dict[str, Any] = {}
@@ -304,14 +345,15 @@ def load_settings(
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError([f"{label}:0: cannot read config: {e}"]) from None
         data, lines = _parse_yaml(text, label)
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     data = _expand_env(data, env, (), lines, label, problems)
-    if problems:
-        raise ConfigError(problems)
+    context = {_CHECK_SCHEDULE: check_schedule, _TOPIC_NAMES: _topic_names(data)}
     try:
-        settings = Settings.model_validate(data)
+        settings = Settings.model_validate(data, context=context)
     except ValidationError as e:
-        raise ConfigError(_format_errors(e, lines, label)) from None
+        problems.extend(_format_errors(e, lines, label))
+    if problems:  # every problem at once, in file order
+        raise ConfigError([text for _, text in sorted(problems, key=lambda p: p[0])])
     overrides: dict[str, Any] = {"config_path": str(path) if path else None}
     url = db_url or env.get("DIGESTBOT_DATABASE_URL")
     if url:
@@ -365,23 +407,31 @@ def _collect_lines(
             _collect_lines(item, (*path, i), lines)
 
 
+def _topic_names(data: Mapping[str, Any]) -> frozenset[str] | None:
+    """Topic names channels may refer to: the file's, else the shipped ones; None if unknown."""
+    topics = data.get("topics")
+    if topics is None:
+        return frozenset(default_topics())
+    return frozenset(str(name) for name in topics) if isinstance(topics, dict) else None
+
+
 def _expand_env(
     value: Any,
     env: Mapping[str, str],
     path: tuple[str | int, ...],
     lines: Mapping[tuple[str | int, ...], int],
     label: str,
-    problems: list[str],
+    problems: list[tuple[int, str]],
 ) -> Any:
+    """``${NAME}`` -> its value; an unset one is a problem and stays as written."""
     if isinstance(value, str):
 
         def sub(m: re.Match[str]) -> str:
             name = m.group(1)
             if name not in env:
-                problems.append(
-                    f"{label}:{_line_for(path, lines)}: environment variable {name} is not set"
-                )
-                return ""
+                line = _line_for(path, lines)
+                problems.append((line, f"{label}:{line}: environment variable {name} is not set"))
+                return m.group(0)
             return env[name]
 
         return _ENV_REF.sub(sub, value)
@@ -406,7 +456,7 @@ def _line_for(loc: tuple[str | int, ...], lines: Mapping[tuple[str | int, ...], 
 
 def _format_errors(
     error: ValidationError, lines: Mapping[tuple[str | int, ...], int], label: str
-) -> list[str]:
+) -> list[tuple[int, str]]:
     problems: list[tuple[int, str]] = []
     for item in error.errors():
         loc = tuple(
@@ -419,4 +469,4 @@ def _format_errors(
             where = ".".join(str(p) for p in loc[:-1])
         line = _line_for(loc, lines)
         problems.append((line, f"{label}:{line}: {where + ': ' if where else ''}{msg}"))
-    return [text for _, text in sorted(problems, key=lambda p: p[0])]
+    return problems

@@ -34,7 +34,15 @@ def html_to_text(html: str | bytes, url: str | None = None) -> ExtractedPage:
     if not html.strip():
         return ExtractedPage(title="", text="")
     try:
-        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, **EXTRACT_SETTINGS)
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            # Only dates the page states as its own: the extensive search takes a footer's
+            # "Copyright 2026" for a publication date, and the file's time is a better guess.
+            date_extraction_params={"extensive_search": False, "original_date": True},
+            **EXTRACT_SETTINGS,
+        )
     except Exception as e:  # trafilatura/lxml raise assorted errors on hostile pages
         log.warning("extraction failed url=%s error=%s", url, e)
         return ExtractedPage(title="", text="")
