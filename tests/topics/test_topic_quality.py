@@ -72,13 +72,30 @@ def test_macro_f1_and_precision_on_labelled_sets(
         assert precision >= 0.85, (topic, result)
 
 
+def test_blind_set_does_not_regress(topics: dict[str, TopicDefinition]) -> None:
+    """1,174 real items labelled before the classifier saw them (bench/topics_eval.py "blind").
+
+    Not the issue #2 target (macro-F1 and every precision >= 0.85): after tuning it measures
+    macro-F1 0.74 with security precision 0.77, so this guards the measured level, not the goal.
+    """
+    items = load(DATA / "blind_items.jsonl")
+    result = evaluate(items, topics)
+    assert sum(f for _, _, f in result.values()) / len(result) >= 0.72, result
+    for topic, (precision, _, _) in result.items():
+        assert precision >= 0.75, (topic, result)
+
+
 def test_labelled_sets_are_big_and_varied() -> None:
     labelled = load(DATA / "labelled.jsonl")
     real = load(DATA / "real_feed_items.jsonl")
-    assert len(labelled) >= 200 and len(real) >= 150
-    for items in (labelled, real):
+    blind = load(DATA / "blind_items.jsonl")
+    assert len(labelled) >= 200 and len(real) >= 150 and len(blind) >= 150
+    assert all(len(text) <= 300 for _, text, _ in blind)  # excerpts, not copied articles
+    assert not {title for title, _, _ in blind} & {title for title, _, _ in real}
+    for items in (labelled, real, blind):
         assert all(t in {x for _, _, want in items for x in want} for t in TOPICS)
         assert sum(1 for _, _, want in items if not want) >= 50  # plenty of "none" items
+    for items in (labelled, real):
         assert sum(1 for _, _, want in items if len(want) > 1) >= 3  # and multi-label ones
 
 
