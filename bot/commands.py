@@ -21,10 +21,11 @@ import asyncio
 import logging
 import os
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, cast, get_args
+from typing import Literal, Protocol, cast, get_args
 from zoneinfo import ZoneInfo
 
 from bot.app import App
@@ -124,9 +125,30 @@ def _malformed(name: str, why: str) -> Command:
     return Command("help", (name,), error=f"{name} {why}.")
 
 
-async def handle_command(app: App, text: str, ctx: CommandContext) -> Reply:
-    """Answer one ``/news`` command; never raises, never shows an exception's text."""
+class CommandMetrics(Protocol):
+    """Where command latency goes (``bot.metrics.Metrics``)."""
+
+    def command(self, platform: str, command: str, seconds: float) -> None: ...
+
+
+async def handle_command(
+    app: App, text: str, ctx: CommandContext, *, metrics: CommandMetrics | None = None
+) -> Reply:
+    """Answer one ``/news`` command; never raises, never shows an exception's text.
+
+    With ``metrics``, the time to answer is observed under the parsed command's name (a closed
+    set: anything unknown counts as ``help``), so the adapters need not parse it again.
+    """
     command = parse_command(text)
+    started = time.perf_counter()
+    try:
+        return await _answer(app, command, ctx)
+    finally:
+        if metrics is not None:
+            metrics.command(ctx.platform, command.name, time.perf_counter() - started)
+
+
+async def _answer(app: App, command: Command, ctx: CommandContext) -> Reply:
     try:
         return await _dispatch(app, command, ctx)
     except DigestbotError as e:

@@ -29,7 +29,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import App
-from bot.commands import handle_command
+from bot.commands import CommandMetrics, handle_command
 from bot.senders.discord import api_url_from_env, message_kwargs, use_api_url
 from bot.types import CommandContext, Reply
 from digests.errors import ConfigError
@@ -122,8 +122,9 @@ class NewsCog(commands.Cog):
     news = app_commands.Group(name="news", description="News digests from the feeds this bot "
                                                        "follows")
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, metrics: CommandMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -145,7 +146,7 @@ class NewsCog(commands.Cog):
             can_manage=self.can_manage(interaction),
         )
         try:
-            reply = await handle_command(self.app, text, ctx)
+            reply = await handle_command(self.app, text, ctx, metrics=self.metrics)
             await send_reply(interaction, reply, deferred_ephemeral=not public)
         except discord.DiscordException:
             log.exception("discord reply failed command=%r channel=%s", words[:1],
@@ -286,7 +287,14 @@ def _write_state(path: Path, state: dict[str, str]) -> None:
 class DigestBot(commands.Bot):
     """The Discord bot: ``NewsCog`` added and commands synced (when changed) in setup_hook."""
 
-    def __init__(self, app: App, *, guild_id: int | None, sync_state: Path) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        guild_id: int | None,
+        sync_state: Path,
+        metrics: CommandMetrics | None = None,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=minimal_intents(),
@@ -297,10 +305,11 @@ class DigestBot(commands.Bot):
         self.app = app
         self.guild_id = guild_id
         self.sync_state = sync_state
+        self.metrics = metrics
         self.tree.error(self._on_tree_error)
 
     async def setup_hook(self) -> None:
-        await self.add_cog(NewsCog(self.app))
+        await self.add_cog(NewsCog(self.app, self.metrics))
         if self.application_id is None:
             log.warning("discord application id unknown; commands not synced")
             return
@@ -330,16 +339,19 @@ def make_discord_bot(
     sync_state: Path | None = None,
     api_url: str | None = None,
     env: Mapping[str, str] | None = None,
+    metrics: CommandMetrics | None = None,
 ) -> DigestBot:
     """The bot for ``app``; nothing connects until ``start_discord_bot`` (or ``bot.login``).
 
-    ``guild_id`` defaults to ``$DISCORD_GUILD_ID``, ``api_url`` to ``$DISCORD_API_URL``.
+    ``guild_id`` defaults to ``$DISCORD_GUILD_ID``, ``api_url`` to ``$DISCORD_API_URL``. With
+    ``metrics``, every command's time to answer is observed (``command_seconds``).
     """
     use_api_url(api_url or api_url_from_env(env))
     return DigestBot(
         app,
         guild_id=guild_id if guild_id is not None else guild_id_from_env(env),
         sync_state=sync_state or default_sync_state(app),
+        metrics=metrics,
     )
 
 

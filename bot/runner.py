@@ -146,7 +146,8 @@ class Service:
         if slack_mode in ("http", "socket"):
             from bot.slack_app import make_slack_app
 
-            self._bolt = make_slack_app(app, socket_mode=slack_mode == "socket")
+            self._bolt = make_slack_app(app, socket_mode=slack_mode == "socket",
+                                        metrics=self.metrics)
         scheduler, poller = self.scheduler, self.poller
         state = HealthState(scheduler_alive=lambda: scheduler.alive,
                             last_poll=lambda: poller.last_poll)
@@ -265,7 +266,7 @@ class Service:
         if discord == "bot" and app.secrets.discord_bot_token:
             from bot.discord_app import make_discord_bot, start_discord_bot
 
-            bot = make_discord_bot(app)
+            bot = make_discord_bot(app, metrics=self.metrics)
             try:
                 task = await start_discord_bot(bot, app.secrets.discord_bot_token)
             except Exception as e:  # a bad token must not stop digests and the HTTP server

@@ -37,10 +37,9 @@ def make_senders(
     senders: dict[str, Sender] = {"console": console or ConsoleSender()}
     token = app.secrets.slack_bot_token
     if token:
-        from bot.senders.slack import make_slack_client
-        from bot.senders.slack_parts import SlackPartSender
+        from bot.senders.slack import SlackSender, make_slack_client
 
-        senders["slack"] = SlackPartSender(
+        senders["slack"] = SlackSender(
             make_slack_client(token), min_interval=app.settings.delivery.min_interval_seconds
         )
     if session is not None:

@@ -5,6 +5,13 @@ connection errors back off, each with a cap), so a rate-limited post is sent onc
 and never twice. On top, this sender paces posts to at most one per ``min_interval`` seconds per
 channel, and keeps one digest's messages together (a lock per channel).
 
+Delivery sends a digest one part at a time (``parts`` / ``send_part``) and records progress
+after each, so a crashed send resumes at the first unsent part. The one part that may have been
+in flight is looked up before it is sent again: every part carries message ``metadata``
+(``event_type`` ``digestbot_delivery``, ``event_payload.ref`` = ``<delivery id>:<part>``), and
+``find_part`` searches the channel's recent history (``conversations.history`` with
+``include_all_metadata``) for that ref.
+
 Slack's error codes decide whether a failure is permanent; the error text goes to the log and to
 ``DeliveryError``, never into the channel.
 """
@@ -16,6 +23,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -37,6 +45,8 @@ from digests.render import slack as render_slack
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
+EVENT_TYPE = "digestbot_delivery"  # message metadata marking a digest part
+HISTORY_PAGES = 3  # at most 3 x 200 recent messages are searched for a part's ref
 PERMANENT_ERRORS = frozenset(
     {
         "channel_not_found",
@@ -96,7 +106,8 @@ def escape_plain(text: str) -> str:
 
 
 class SlackSender:
-    """``Sender`` for Slack: ``chat.postMessage`` with the bot token, paced per channel."""
+    """``Sender`` for Slack: ``chat.postMessage`` with the bot token, paced per channel; also a
+    part sender that can find a tagged part again, for resumable delivery."""
 
     platform = "slack"
 
@@ -140,6 +151,44 @@ class SlackSender:
                    "unfurl_links": False, "unfurl_media": False}
         async with self._lock(channel):
             return await self._post(channel, payload)
+
+    def parts(self, target: Target, digest: Digest) -> list[dict[str, Any]]:
+        """The digest's messages, to be sent one by one with ``send_part``."""
+        return render_slack.render(digest)
+
+    async def send_part(self, target: Target, part: dict[str, Any], *, ref: str) -> str:
+        """Post one part tagged with ``ref`` in its metadata; its ``ts``."""
+        channel = _channel(target)
+        payload = {**part, "metadata": {"event_type": EVENT_TYPE, "event_payload": {"ref": ref}}}
+        async with self._lock(channel):
+            return await self._post(channel, payload)
+
+    async def find_part(self, target: Target, ref: str, *, since: datetime) -> str | None:
+        """The ts of the message tagged ``ref`` posted after ``since``; None if not found.
+
+        Raises ``DeliveryError`` when the history cannot be read (no scope, not in channel):
+        the caller then cannot tell and sends the part again.
+        """
+        channel = _channel(target)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            try:
+                response = await self._client.conversations_history(
+                    channel=channel, oldest=f"{since.timestamp() - 5:.6f}",
+                    include_all_metadata=True, limit=200, cursor=cursor,
+                )
+            except (SlackApiError, SlackClientError, OSError) as e:
+                raise DeliveryError("slack", channel, f"cannot read history ({e})") from e
+            for message in response.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == EVENT_TYPE and payload.get("ref") == ref:
+                    ts = message.get("ts")
+                    return str(ts) if ts else None
+            cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
+            if not cursor:
+                break
+        return None
 
     def _lock(self, channel: str) -> asyncio.Lock:
         return self._locks.setdefault(channel, asyncio.Lock())

@@ -15,6 +15,9 @@ from digests.models import Digest, SourceLink
 
 ELLIPSIS = "…"
 WEB_SCHEMES = frozenset({"http", "https"})
+# Documents (Markdown, HTML, the archive) may also be opened from disk, where a file: link to a
+# local article works; chat payloads link the web only.
+DOCUMENT_SCHEMES = frozenset({"http", "https", "file"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Characters that end or break a link target in Markdown-ish syntaxes; percent-encoded instead.
 _URL_SAFE = "".join(chr(c) for c in range(33, 127) if chr(c) not in " ()<>\"'`\\|^{}")

@@ -13,6 +13,7 @@ from html import escape
 
 from digests.models import Digest, DigestItem
 from digests.render._text import (
+    DOCUMENT_SCHEMES,
     heading,
     iso,
     more_text,
@@ -23,7 +24,7 @@ from digests.render._text import (
     story_count,
 )
 
-LINK_SCHEMES = frozenset({"http", "https", "file"})
+LINK_SCHEMES = DOCUMENT_SCHEMES  # what archive pages (site.py) link, too
 
 STYLE = """\
 :root{color-scheme:light dark;--fg:#1d1f23;--bg:#fdfdfc;--muted:#5d6470;
@@ -124,7 +125,7 @@ def _text(text: str) -> str:
 
 def _link(label: str, url: str, hint: str = "") -> str:
     """An ``<a>`` for a safe URL (``hint`` as its tooltip), else the label as plain text."""
-    target = safe_url(url, LINK_SCHEMES)
+    target = safe_url(url, DOCUMENT_SCHEMES)
     if target is None:
         return _text(label)
     title = f' title="{_text(hint)}"' if one_line(hint) and hint != label else ""

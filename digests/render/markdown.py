@@ -11,6 +11,7 @@ import re
 
 from digests.models import Digest, DigestItem
 from digests.render._text import (
+    DOCUMENT_SCHEMES,
     backslash,
     heading,
     more_text,
@@ -21,7 +22,6 @@ from digests.render._text import (
     story_count,
 )
 
-LINK_SCHEMES = frozenset({"http", "https", "file"})
 _INLINE = "\\`*_[]()<>|~&!#"
 _BLOCK_START = re.compile(r"^([-+=]|\d{1,9}(?=[.)]))")
 
@@ -40,7 +40,7 @@ def _escape_block_marker(match: re.Match[str]) -> str:
 
 def link(label: str, url: str) -> str:
     """``[label](url)`` for a safe URL, else the label as plain (escaped) text."""
-    target = safe_url(url, LINK_SCHEMES)
+    target = safe_url(url, DOCUMENT_SCHEMES)
     return f"[{escape(label)}]({target})" if target else escape(label)
 
 

@@ -37,19 +37,18 @@ under test re-bases it onto ``DISCORD_API_URL``).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from aiohttp import web
+
+from tests.fakes._server import FakeServer
 
 API_PREFIX = "/api/v10"
 EPHEMERAL = 64  # message flag
@@ -119,9 +118,11 @@ class _Fault:
 
 
 @dataclass
-class FakeDiscordApi:
+class FakeDiscordApi(FakeServer):
     """The fake server; see the module docstring. ``bot_token``: when set, bot routes with
     another token get 401."""
+
+    label: ClassVar[str] = "fake Discord API"
 
     bot_token: str | None = None
     application_id: int = 1100000000000000001
@@ -130,8 +131,6 @@ class FakeDiscordApi:
     messages: list[Message] = field(default_factory=list)
     _faults: deque[_Fault] = field(default_factory=deque)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1200000000000000001))
-    _runner: web.AppRunner | None = None
-    _port: int = 0
 
     # --- builder -------------------------------------------------------------------------------
 
@@ -183,58 +182,12 @@ class FakeDiscordApi:
             self._faults.append(_Fault(route, status, body, {}, after))
         return self
 
-    # --- lifecycle -----------------------------------------------------------------------------
+    # --- routes (the lifecycle is FakeServer's) ----------------------------------------------
 
-    async def start(self) -> FakeDiscordApi:
-        app = web.Application()
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", API_PREFIX + "/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeDiscordApi:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @contextmanager
-    def running_in_thread(self) -> Iterator[FakeDiscordApi]:
-        """Serve from a background thread with its own event loop (for sync tests)."""
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.start())
-            ready.set()
-            loop.run_forever()
-
-        thread = threading.Thread(target=serve, name="fake-discord-api", daemon=True)
-        thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake Discord API did not start")
-        try:
-            yield self
-        finally:
-            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
 
     # --- addresses and records -----------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def api_url(self) -> str:
@@ -271,22 +224,6 @@ class FakeDiscordApi:
     def syncs(self) -> list[Request]:
         """Command syncs that succeeded (``PUT .../commands``)."""
         return [r for r in self.requests_to("sync") if r.status < 300]
-
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        """Wait until ``predicate()`` holds (e.g. ``lambda: len(api.followups()) >= 1``)."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise TimeoutError("fake Discord API: condition not met in time")
-            await asyncio.sleep(0.02)
-
-    def wait_for_sync(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        """``wait_for`` for sync tests using ``running_in_thread``."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise TimeoutError("fake Discord API: condition not met in time")
-            time.sleep(0.02)
 
     # --- handlers ------------------------------------------------------------------------------
 

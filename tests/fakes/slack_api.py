@@ -26,18 +26,17 @@ over 4000 characters: such a post gets ``invalid_blocks`` / ``msg_too_long`` and
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
+
+from tests.fakes._server import FakeServer
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -75,9 +74,11 @@ class _Fault:
 
 
 @dataclass
-class FakeSlackApi:
+class FakeSlackApi(FakeServer):
     """The fake server; see the module docstring. ``token``: when set, other tokens get
     ``invalid_auth``."""
+
+    label: ClassVar[str] = "fake Slack API"
 
     token: str | None = None
     team_id: str = "T0001"
@@ -88,8 +89,6 @@ class FakeSlackApi:
     _faults: deque[_Fault] = field(default_factory=deque)
     _posted: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    _runner: web.AppRunner | None = None
-    _port: int = 0
 
     # --- builder -----------------------------------------------------------------------------
 
@@ -117,59 +116,13 @@ class FakeSlackApi:
             self._faults.append(_Fault(method, 200, error))
         return self
 
-    # --- lifecycle ---------------------------------------------------------------------------
+    # --- routes (the lifecycle is FakeServer's) ----------------------------------------------
 
-    async def start(self) -> FakeSlackApi:
-        app = web.Application()
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlackApi:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @contextmanager
-    def running_in_thread(self) -> Iterator[FakeSlackApi]:
-        """Serve from a background thread with its own event loop (for sync tests)."""
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.start())
-            ready.set()
-            loop.run_forever()
-
-        thread = threading.Thread(target=serve, name="fake-slack-api", daemon=True)
-        thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake Slack API did not start")
-        try:
-            yield self
-        finally:
-            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
 
     # --- addresses and records -----------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def api_url(self) -> str:
@@ -190,22 +143,6 @@ class FakeSlackApi:
 
     def responses_to(self, key: str) -> list[dict[str, Any]]:
         return [r.payload for r in self.responses if r.key == key]
-
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        """Wait until ``predicate()`` holds (e.g. ``lambda: len(api.responses) >= 1``)."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise TimeoutError("fake Slack API: condition not met in time")
-            await asyncio.sleep(0.02)
-
-    def wait_for_sync(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        """``wait_for`` for sync tests using ``running_in_thread``."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise TimeoutError("fake Slack API: condition not met in time")
-            time.sleep(0.02)
 
     # --- handlers ----------------------------------------------------------------------------
 

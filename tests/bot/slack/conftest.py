@@ -19,6 +19,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import App, make_app
+from bot.metrics import Metrics
 from bot.senders.slack import make_slack_client
 from bot.slack_app import add_slack_routes, make_slack_app
 from digests.models import Article
@@ -161,10 +162,12 @@ async def api() -> AsyncIterator[FakeSlackApi]:
         yield fake
 
 
-async def serve(app: App, api: FakeSlackApi, *, socket_mode: bool = False) -> AsyncIterator[str]:
+async def serve(
+    app: App, api: FakeSlackApi, *, socket_mode: bool = False, metrics: Metrics | None = None
+) -> AsyncIterator[str]:
     """The bot's HTTP server with the Slack routes (and a /healthz like the real one's)."""
     client = make_slack_client(BOT_TOKEN, base_url=api.api_url, backoff=0.05)
-    bolt = make_slack_app(app, client=client, socket_mode=socket_mode)
+    bolt = make_slack_app(app, client=client, socket_mode=socket_mode, metrics=metrics)
     web_app = web.Application()
 
     async def healthz(_: web.Request) -> web.Response:
