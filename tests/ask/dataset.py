@@ -15,7 +15,7 @@ from digests.text import STOPWORDS, stem, tokens
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE_NAME = "noem-colombia-visit"
-SAMPLE = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples" / f"{SAMPLE_NAME}.txt"
+SAMPLE = Path(__file__).resolve().parents[2] / "config" / "samples" / f"{SAMPLE_NAME}.txt"
 NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
 
 

@@ -11,7 +11,7 @@ from digests.models import Summary
 from digests.summarize import MAX_SUMMARY_CHARS, key_facts, sentences_of, summarize
 from digests.text import split_sentences
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "config" / "samples"  # the shipped copy
 
 ARTICLE = """\
 Border Deal Signed

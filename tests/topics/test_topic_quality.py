@@ -12,7 +12,7 @@ from digests.topics import TopicDefinition, classify, default_topics
 
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "config" / "samples"  # the shipped copy
 TOPICS = ("security", "migration", "drugs")
 
 Item = tuple[str, str, frozenset[str]]
