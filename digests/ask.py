@@ -152,8 +152,11 @@ _NUMERIC_NOUNS = _wordset(
 )
 
 
+@lru_cache(maxsize=65536)  # called for every token of every candidate: most are repeats
 def _fold(word: str) -> str:
     """Lowercase without accents, so "Bogota" finds "Bogotá"."""
+    if word.isascii():  # nothing to decompose
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

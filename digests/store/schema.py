@@ -72,6 +72,8 @@ articles = sa.Table(
     sa.Column("fetched_at", UTCDateTime, nullable=False),
     sa.Column("minhash", sa.LargeBinary, nullable=True),
     sa.UniqueConstraint("source", "guid", name="uq_articles_source_guid"),
+    # Covering, for search's since filter: published without reading the (long) row.
+    sa.Index("ix_articles_id_published", "id", "published"),
 )
 
 article_topics = sa.Table(
@@ -87,7 +89,8 @@ article_topics = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("member", sa.Boolean, nullable=False),
     sa.Column("evidence", sa.JSON, nullable=False),
-    sa.Index("ix_article_topics_topic_member", "topic", "member"),
+    # Covering, for search's topic filter: member ids without reading the rows.
+    sa.Index("ix_article_topics_topic_member_article", "topic", "member", "article_id"),
 )
 
 # MinHash LSH bands of recent articles: a shared band key makes a near-duplicate candidate.
