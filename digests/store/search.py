@@ -30,6 +30,7 @@ MAX_TERMS = 16  # a pasted paragraph still searches, on its first distinct words
 MAX_TERM_LEN = 64
 SNIPPET_WORDS = 30
 RANK_CAP = 10_000  # SQLite: matches ranked beyond the rare words' ones; see rank_cap
+MIN_RANK_CAP = 1_000  # however many words a query has, at least this many matches are ranked
 RANK_BUDGET = 40_000  # term-rows bm25 may score per query (its cost is rows x terms)
 TIE_POOL = 100  # best-ranked rows that get the recency tie-break
 _PG_CONFIG = "english"
@@ -49,7 +50,7 @@ def query_terms(query: str) -> list[str]:
 def rank_cap(n_terms: int) -> int:
     """How many of the newest matches SQLite ranks (see ``_sqlite_ranked``): all of them but
     for the most common words. Bounds a query's cost: ``RANK_CAP``, less for many words."""
-    return max(1_000, min(RANK_CAP, RANK_BUDGET // max(1, n_terms)))
+    return max(MIN_RANK_CAP, min(RANK_CAP, RANK_BUDGET // max(1, n_terms)))
 
 
 def ranked_ids(

@@ -153,3 +153,35 @@ def test_snippet_marks_matches(filled: Store) -> None:
 def test_non_latin_search(filled: Store) -> None:
     hits = filled.search("東京")
     assert [h.article.title for h in hits] == ["東京の港でストライキ"]
+
+
+def test_capped_ranking_keeps_newest_and_rare_word_matches(
+    sqlite_store: Store, new_article: MakeArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cap SQLite ranks the newest matches plus every match of the rarer words."""
+    from digests.store import search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_CAP", 20)
+    monkeypatch.setattr(search_module, "MIN_RANK_CAP", 20)
+    old = new_article(
+        "Zanzibarite found near the harbour",
+        "Geologists found zanzibarite, a rare mineral, in rocks near the old harbour wall.",
+        published=NOW - timedelta(days=30),
+    )
+    common = [
+        new_article(
+            f"Harbour report number {i}",
+            f"Ships number {i} and {i * 7} docked in the harbour after the morning tide "
+            f"while crew {i * 13} unloaded cargo {i * 31}.",
+            published=NOW - timedelta(days=29) + timedelta(hours=i),
+        )
+        for i in range(60)
+    ]
+    sqlite_store.add_articles([old, *common])
+
+    hits = sqlite_store.search("harbour", limit=5)
+    assert len(hits) == 5
+    assert all("harbour" in (h.article.title + h.article.body).lower() for h in hits)
+    # No article has all three words: the any-word fallback still finds the rare one.
+    rare = sqlite_store.search("harbour zanzibarite quokkas", limit=5)
+    assert rare and rare[0].article.title == "Zanzibarite found near the harbour"
