@@ -44,8 +44,12 @@ __all__ = ["TopicDefinition", "classify", "default_topics", "load_topics"]
 
 # Evidence (summed weights) at which the score is 0.5: about one strong term in a short item.
 EVIDENCE_AT_HALF = 3.0
-# Bodies up to this many tokens (a feed summary) are not normalised; longer ones by sqrt(ratio).
+# Bodies up to this many tokens (a feed summary) are not normalised; longer ones by
+# ratio ** BODY_NORM_EXPONENT. 0.7 rather than sqrt: on 289 long real articles (bench
+# topics_eval "long") it lifted macro-F1 from 0.775 to 0.828 (fewer topics claimed by articles
+# that only discuss them in passing), the short-item sets unchanged.
 BODY_NORM_TOKENS = 80
+BODY_NORM_EXPONENT = 0.7
 # A context term counts when a strong term is within this many tokens of it (or in the title).
 CONTEXT_WINDOW = 40
 # "A passing mention is not the topic": when the title says nothing about the topic and all of
@@ -351,7 +355,7 @@ def _score(
         if counts(m, False):
             body_counts[m.entry.label] = body_counts.get(m.entry.label, 0) + 1
             body_weight[m.entry.label] = m.entry.weight
-    norm = max(1.0, math.sqrt(body_len / BODY_NORM_TOKENS))
+    norm = max(1.0, (body_len / BODY_NORM_TOKENS) ** BODY_NORM_EXPONENT)
     if not any(w > 0 for w in title_hits.values()) and body_len >= PASSAGE_TOKENS * PASSAGES:
         passages = {m.pos // PASSAGE_TOKENS for m in body if m.entry.weight > 0}
         if len(passages) <= 1:
