@@ -19,6 +19,9 @@ FETCH_OUTCOMES = frozenset({"ok", "not_modified", "error"})
 DELIVERY_OUTCOMES = frozenset({"delivered", "empty", "failed", "permanent", "skipped"})
 
 
+NAMESPACE = "digestbot"  # every metric is digestbot_<name>, as Prometheus naming asks
+
+
 class Metrics:
     """The process's counters, histograms and gauges; one ``CollectorRegistry`` each."""
 
@@ -26,25 +29,32 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.articles_ingested = Counter(
-            "articles_ingested", "New articles stored by the poller.", registry=r
+            NAMESPACE + "_articles_ingested", "New articles stored by the poller.", registry=r
         )
         self.feed_fetches = Counter(
-            "feed_fetches", "Feed fetches by outcome.", ["outcome"], registry=r
+            NAMESPACE + "_feed_fetches", "Feed fetches by outcome.", ["outcome"], registry=r
         )
         self.feed_fetch_seconds = Histogram(
-            "feed_fetch_seconds", "Time to fetch and parse one feed.", registry=r,
+            NAMESPACE + "_feed_fetch_seconds",
+            "Time to fetch and parse one feed.",
+            registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
         )
         self.digests_delivered = Counter(
-            "digests_delivered", "Digest deliveries by platform and outcome.",
-            ["platform", "outcome"], registry=r,
+            NAMESPACE + "_digests_delivered",
+            "Digest deliveries by platform and outcome.",
+            ["platform", "outcome"],
+            registry=r,
         )
         self.command_seconds = Histogram(
-            "command_seconds", "Time to answer a chat command.", ["platform", "command"],
-            registry=r, buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            NAMESPACE + "_command_seconds",
+            "Time to answer a chat command.",
+            ["platform", "command"],
+            registry=r,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.last_poll_timestamp = Gauge(
-            "last_poll_timestamp", "Unix time of the last completed poll.", registry=r
+            NAMESPACE + "_last_poll_timestamp", "Unix time of the last completed poll.", registry=r
         )
 
     # poller ------------------------------------------------------------------------------

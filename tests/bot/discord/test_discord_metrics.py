@@ -32,7 +32,7 @@ async def timed_bot(
 
 def answered(metrics: Metrics, command: str) -> float:
     labels = {"platform": "discord", "command": command}
-    return metrics.registry.get_sample_value("command_seconds_count", labels) or 0.0
+    return metrics.registry.get_sample_value("digestbot_command_seconds_count", labels) or 0.0
 
 
 async def test_app_commands_are_timed(
@@ -46,4 +46,4 @@ async def test_app_commands_are_timed(
     assert answered(metrics, "digest") == 2
     assert answered(metrics, "topics") == 1
     assert answered(metrics, "ask") == 0
-    assert b'command_seconds_count{command="topics",platform="discord"} 1.0' in metrics.render()
+    assert b'digestbot_command_seconds_count{command="topics",platform="discord"} 1.0' in metrics.render()

@@ -18,7 +18,7 @@ from tests.fakes.slack_api import FakeSlackApi
 def answered(metrics: Metrics, command: str) -> float:
     """How many ``command`` answers were observed on Slack (0 when none)."""
     labels = {"platform": "slack", "command": command}
-    return metrics.registry.get_sample_value("command_seconds_count", labels) or 0.0
+    return metrics.registry.get_sample_value("digestbot_command_seconds_count", labels) or 0.0
 
 
 async def test_slash_commands_over_http_are_timed(app: App, api: FakeSlackApi) -> None:
@@ -33,9 +33,9 @@ async def test_slash_commands_over_http_are_timed(app: App, api: FakeSlackApi) -
     assert answered(metrics, "help") == 1  # unknown input is answered with help
     assert answered(metrics, "search") == 0
     labels = {"platform": "slack", "command": "digest"}
-    total = metrics.registry.get_sample_value("command_seconds_sum", labels)
+    total = metrics.registry.get_sample_value("digestbot_command_seconds_sum", labels)
     assert total is not None and 0 < total < 10
-    assert b'command_seconds_count{command="digest",platform="slack"} 2.0' in metrics.render()
+    assert b'digestbot_command_seconds_count{command="digest",platform="slack"} 2.0' in metrics.render()
 
 
 @pytest.mark.parametrize(("env_token", "warned"), [(BOT_TOKEN, False), ("xoxb-other", True)])

@@ -105,13 +105,13 @@ async def test_metrics_text(sqlite_store: Store, tmp_path: Path) -> None:
     finally:
         await client.close()
     for line in (
-        "articles_ingested_total 7.0",
-        'feed_fetches_total{outcome="ok"} 1.0',
-        'feed_fetches_total{outcome="error"} 1.0',
-        "feed_fetch_seconds_count 3.0",
-        'digests_delivered_total{outcome="delivered",platform="slack"} 1.0',
-        'command_seconds_count{command="digest",platform="discord"} 1.0',
-        "last_poll_timestamp 1.7e+09",
+        "digestbot_articles_ingested_total 7.0",
+        'digestbot_feed_fetches_total{outcome="ok"} 1.0',
+        'digestbot_feed_fetches_total{outcome="error"} 1.0',
+        "digestbot_feed_fetch_seconds_count 3.0",
+        'digestbot_digests_delivered_total{outcome="delivered",platform="slack"} 1.0',
+        'digestbot_command_seconds_count{command="digest",platform="discord"} 1.0',
+        "digestbot_last_poll_timestamp 1.7e+09",
     ):
         assert line in text, line
 
