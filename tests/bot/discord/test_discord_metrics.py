@@ -23,8 +23,9 @@ def metrics() -> Metrics:
 async def timed_bot(
     app: App, api: FakeDiscordApi, tmp_path: Path, metrics: Metrics
 ) -> AsyncIterator[DigestBot]:
-    digest_bot = make_discord_bot(app, sync_state=tmp_path / "sync.json", api_url=api.api_url,
-                                  env={}, metrics=metrics)
+    digest_bot = make_discord_bot(
+        app, sync_state=tmp_path / "sync.json", api_url=api.api_url, env={}, metrics=metrics
+    )
     await digest_bot.login(BOT_TOKEN)
     yield digest_bot
     await digest_bot.close()
@@ -46,4 +47,7 @@ async def test_app_commands_are_timed(
     assert answered(metrics, "digest") == 2
     assert answered(metrics, "topics") == 1
     assert answered(metrics, "ask") == 0
-    assert b'digestbot_command_seconds_count{command="topics",platform="discord"} 1.0' in metrics.render()
+    assert (
+        b'digestbot_command_seconds_count{command="topics",platform="discord"} 1.0'
+        in metrics.render()
+    )

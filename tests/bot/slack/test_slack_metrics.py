@@ -35,13 +35,19 @@ async def test_slash_commands_over_http_are_timed(app: App, api: FakeSlackApi) -
     labels = {"platform": "slack", "command": "digest"}
     total = metrics.registry.get_sample_value("digestbot_command_seconds_sum", labels)
     assert total is not None and 0 < total < 10
-    assert b'digestbot_command_seconds_count{command="digest",platform="slack"} 2.0' in metrics.render()
+    assert (
+        b'digestbot_command_seconds_count{command="digest",platform="slack"} 2.0'
+        in metrics.render()
+    )
 
 
 @pytest.mark.parametrize(("env_token", "warned"), [(BOT_TOKEN, False), ("xoxb-other", True)])
 def test_bolt_warns_only_about_a_different_token(
-    app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-    env_token: str, warned: bool,
+    app: App,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    env_token: str,
+    warned: bool,
 ) -> None:
     """Bolt reads ``$SLACK_BOT_TOKEN`` itself; the same token as the client's is no news."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", env_token)
