@@ -3,6 +3,9 @@
 Everything here is orchestration: the decisions live in sources/, topics, summarize and store/.
 Fetching is async (httpx); classifying and summarizing are CPU work done in a worker thread so
 the event loop of ``digestbot run`` never blocks.
+
+A source's articles are prepared and stored in batches of ``BATCH``, one transaction each, so
+memory stays bounded whatever the size of the source (a folder of 10,000 feed items).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from digests.topics import TopicDefinition, classify
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+BATCH = 500  # articles per store transaction: large enough to amortise it, small in memory
 
 
 @dataclass(frozen=True)
@@ -170,12 +175,15 @@ def store_articles(
     topics: Mapping[str, TopicDefinition],
     now: datetime,
 ) -> tuple[int, int, list[int]]:
-    """Prepare and store ``articles``; returns (new, duplicates, new article ids)."""
-    if not articles:
-        return 0, 0, []
-    outcomes = store.add_articles(prepare(articles, topics, now))
-    new_ids = [o.article_id for o in outcomes if o.status == "new"]
-    return len(new_ids), len(outcomes) - len(new_ids), new_ids
+    """Prepare and store ``articles``, ``BATCH`` at a time (one transaction per batch);
+    returns (new, duplicates, new article ids)."""
+    new_ids: list[int] = []
+    total = 0
+    for start in range(0, len(articles), BATCH):
+        outcomes = store.add_articles(prepare(articles[start : start + BATCH], topics, now))
+        new_ids.extend(o.article_id for o in outcomes if o.status == "new")
+        total += len(outcomes)
+    return len(new_ids), total - len(new_ids), new_ids
 
 
 async def ingest(

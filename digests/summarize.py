@@ -56,7 +56,7 @@ _BOILERPLATE = re.compile(
     r"all rights reserved|copyright|©|image (?:caption|copyright|source)|media caption|"
     r"(?:photo|image|picture|video|credit|source)s?\s*:|watch:|listen:|"
     r"(?:written|reporting|additional reporting|edited) by)"
-    r"|\b(?:appeared first on|originally (?:appeared|published) (?:on|in)|"
+    r"|\b(?=[AaOoSsGgRrEePp])(?:appeared first on|originally (?:appeared|published) (?:on|in)|"
     r"sign up for our|subscribe to our|our newsletter|all rights reserved|"
     r"(?:getty|ap|afp|reuters|epa) (?:images|photo)|photo by|pictured above)\b",
     re.IGNORECASE,
@@ -70,26 +70,33 @@ _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
 )
+# Each fact pattern opens with a look-ahead for the first characters its alternatives can start
+# with: the same matches, but most positions are rejected by one class test instead of trying
+# every alternative (these patterns run on every sentence of every article at ingest).
 _NUMBER = re.compile(
+    r"(?=[$£€¥\dDdHhTtMmBbFfSsEeNn])(?:"
     r"[$£€¥]\s?\d|\d[\d,.]*\s?(?:%|per ?cent|percent)|\b\d{1,3}(?:,\d{3})+\b|\b\d+(?:\.\d+)?\b"
     r"|\b(?:dozens|hundreds|thousands|millions|billions)\b"
     r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|fifty|hundred|thousand|"
-    r"million|billion|trillion)\b",
+    r"million|billion|trillion)\b)",
     re.IGNORECASE,
 )
 _QUANTITY = re.compile(
-    r"\b(?:more than|over|at least|nearly|almost|about|around|up to|fewer than|less than)\s+"
+    r"\b(?=[MmOoAaNnUuFfLl])"
+    r"(?:more than|over|at least|nearly|almost|about|around|up to|fewer than|less than)\s+"
     r"(?:[$£€]?\d|one|two|three|four|five|six|seven|eight|nine|ten|a (?:dozen|hundred|thousand|"
     r"million|billion))",
     re.IGNORECASE,
 )
 _DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})\b|(?:19|20)\d{{2}}\b|"
+    r"\b(?=[JjFfMmAaSsOoNnDdTtWw\d])"
+    rf"(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})\b|(?:19|20)\d{{2}}\b|"
     r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))",
     re.IGNORECASE,
 )
 _FACT_VERB = re.compile(
-    r"\b(?:sign(?:ed|s|ing)?|agree(?:d|s|ment)|deal|treaty|accord|declaration|pact|"
+    r"\b(?=[SsAaDdTtPpCcIiEeRrKkWwBbFfVvLlMm])"
+    r"(?:sign(?:ed|s|ing)?|agree(?:d|s|ment)|deal|treaty|accord|declaration|pact|"
     r"arrest(?:ed|s)?|detain(?:ed|s)?|charg(?:ed|es)|convict(?:ed|ion)|sentenc(?:ed|e)|"
     r"indict(?:ed|ment)|extradit(?:ed|ion)|deport(?:ed|ation|ations|s)?|expel(?:led)?|"
     r"seiz(?:ed|ure|ures|es)|confiscat(?:ed|ion)|raid(?:ed|s)?|dismantl(?:ed|es)|"
@@ -125,13 +132,14 @@ def summarize(title: str, body: str, *, max_sentences: int = 3) -> Summary:
     sentences = _candidates(title, body)
     if not sentences:
         return Summary("", ())
-    chosen = _select(title, sentences, max_sentences) if max_sentences else []
+    fact_scores: dict[str, float] = {}  # scored once per text, shared by ranking and key facts
+    chosen = _select(title, sentences, max_sentences, fact_scores) if max_sentences else []
     text = " ".join(s.text for s in chosen)
     if len(text) > MAX_SUMMARY_CHARS:  # only when one sentence alone is over the cap
         text = _truncate(text, MAX_SUMMARY_CHARS)
     taken = {s.text for s in chosen}
-    facts = key_facts(s.text for s in sentences if s.text not in taken)
-    return Summary(text, facts)
+    rest = [(s.text, s.terms) for s in sentences if s.text not in taken]
+    return Summary(text, _key_facts(rest, MAX_KEY_FACTS, fact_scores))
 
 
 def sentences_of(title: str, body: str) -> list[str]:
@@ -145,16 +153,25 @@ def key_facts(sentences: Iterable[str], *, limit: int = MAX_KEY_FACTS) -> tuple[
     Long sentences are trimmed to the clauses holding the facts; the strongest ``limit`` are kept,
     in text order, without near-repeats.
     """
-    scored: list[tuple[float, int, str]] = []
-    for i, sentence in enumerate(sentences):
+    return _key_facts([(s, None) for s in sentences], limit, {})
+
+
+def _key_facts(
+    sentences: Sequence[tuple[str, tuple[str, ...] | None]],
+    limit: int,
+    fact_scores: dict[str, float],
+) -> tuple[str, ...]:
+    """``key_facts`` over (sentence, its content tokens when known), with a fact-score cache."""
+    scored: list[tuple[float, int, str, tuple[str, ...] | None]] = []
+    for i, (sentence, sentence_terms) in enumerate(sentences):
         fact = _fact_clause(sentence)
-        score = _fact_score(fact)
+        score = _cached_fact_score(fact, fact_scores)
         if score >= _MIN_FACT_SCORE and _has_event(fact):
-            scored.append((score, i, fact))
+            scored.append((score, i, fact, sentence_terms if fact == sentence else None))
     scored.sort(key=lambda x: (-x[0], x[1]))
     kept: list[tuple[int, str, set[str]]] = []
-    for _score, i, fact in scored:
-        terms = set(content_tokens(fact))
+    for _score, i, fact, known in scored:
+        terms = set(content_tokens(fact) if known is None else known)
         if any(_overlap(terms, other) > _FACT_REPEAT for _j, _f, other in kept):
             continue
         kept.append((i, fact, terms))
@@ -199,10 +216,16 @@ def _candidates(title: str, body: str) -> list[_Sentence]:
     return out
 
 
-def _select(title: str, sentences: Sequence[_Sentence], k: int) -> list[_Sentence]:
+def _select(
+    title: str, sentences: Sequence[_Sentence], k: int, fact_scores: dict[str, float]
+) -> list[_Sentence]:
     """Score every sentence, then pick greedily by MMR within the length cap; text order out."""
+    if len(sentences) == 1:
+        return list(sentences)  # the first pick is always taken: nothing to rank
     idf = _idf([s.terms for s in sentences])
     vectors = [_tfidf(s.terms, idf) for s in sentences]
+    if _all_fit(sentences, vectors, k):
+        return list(sentences)
     centroid = _tfidf([t for s in sentences for t in s.terms], idf)
     title_vec = _tfidf(content_tokens(title), idf)
     heading_vecs = {h: _tfidf(content_tokens(h), idf) for h in {s.heading for s in sentences}}
@@ -216,30 +239,44 @@ def _select(title: str, sentences: Sequence[_Sentence], k: int) -> list[_Sentenc
             + _W_HEADING * heading_sim
             + _W_SECTION_LEAD * s.opens_section
             + _W_CENTRAL * _cosine(vec, centroid)
-            + _W_FACT * min(_fact_score(s.text), 4.0) / 4.0
+            + _W_FACT * min(_cached_fact_score(s.text, fact_scores), 4.0) / 4.0
         )
     chosen: list[int] = []
+    # closest[i]: the highest cosine of sentence i to a chosen one (cosines are >= 0), kept up
+    # to date as sentences are chosen instead of recomputed for every candidate every round.
+    closest = [0.0] * len(sentences)
     length = 0
     remaining = set(range(len(sentences)))
     while remaining and len(chosen) < k:
         best = max(
             remaining,
-            key=lambda i: (
-                _MMR_LAMBDA * scores[i]
-                - (1 - _MMR_LAMBDA) * max((_cosine(vectors[i], vectors[j]) for j in chosen),
-                                          default=0.0),
-                -i,
-            ),
+            key=lambda i: (_MMR_LAMBDA * scores[i] - (1 - _MMR_LAMBDA) * closest[i], -i),
         )
         remaining.discard(best)
-        if any(_cosine(vectors[best], vectors[j]) > _NEAR_DUPLICATE for j in chosen):
+        if closest[best] > _NEAR_DUPLICATE:
             continue
         extra = len(sentences[best].text) + (1 if chosen else 0)
         if chosen and length + extra > MAX_SUMMARY_CHARS:
             continue
         chosen.append(best)
         length += extra
+        for i in remaining:
+            closest[i] = max(closest[i], _cosine(vectors[i], vectors[best]))
     return [sentences[i] for i in sorted(chosen)]
+
+
+def _all_fit(sentences: Sequence[_Sentence], vectors: Sequence[_Vector], k: int) -> bool:
+    """Whether MMR would take every sentence whatever their scores: few enough, short enough
+    together, and no two near-duplicates. Short feed items then skip the scoring."""
+    n = len(sentences)
+    if n > k or sum(len(s.text) for s in sentences) + n - 1 > MAX_SUMMARY_CHARS:
+        return False
+    return not any(
+        _cosine(vectors[i], vectors[j]) > _NEAR_DUPLICATE
+        for i in range(n)
+        for j in range(n)
+        if i != j
+    )
 
 
 def _idf(docs: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -250,22 +287,37 @@ def _idf(docs: Sequence[Sequence[str]]) -> dict[str, float]:
     return {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
 
 
-def _tfidf(terms: Iterable[str], idf: dict[str, float]) -> dict[str, float]:
+@dataclass(frozen=True, slots=True)
+class _Vector:
+    """TF-IDF weights with their norm, computed once: MMR takes many cosines per sentence."""
+
+    weights: dict[str, float]
+    norm: float
+
+
+def _tfidf(terms: Iterable[str], idf: dict[str, float]) -> _Vector:
     counts = Counter(terms)
-    return {t: c * idf.get(t, 1.0) for t, c in counts.items()}
+    weights = {t: c * idf.get(t, 1.0) for t, c in counts.items()}
+    return _Vector(weights, math.sqrt(sum(v * v for v in weights.values())))
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if not a or not b:
+def _cosine(a: _Vector, b: _Vector) -> float:
+    x, y = a.weights, b.weights
+    if not x or not y:
         return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(v * b.get(t, 0.0) for t, v in a.items())
+    if len(x) > len(y):
+        x, y = y, x
+    dot = sum(v * y.get(t, 0.0) for t, v in x.items())
     if dot == 0.0:
         return 0.0
-    norm_a = math.sqrt(sum(v * v for v in a.values()))
-    norm_b = math.sqrt(sum(v * v for v in b.values()))
-    return dot / (norm_a * norm_b)
+    return dot / (a.norm * b.norm)
+
+
+def _cached_fact_score(text: str, cache: dict[str, float]) -> float:
+    score = cache.get(text)
+    if score is None:
+        score = cache[text] = _fact_score(text)
+    return score
 
 
 def _fact_score(text: str) -> float:
@@ -273,8 +325,8 @@ def _fact_score(text: str) -> float:
     numbers = len(_NUMBER.findall(text)) + len(_QUANTITY.findall(text))
     verbs = len(_FACT_VERB.findall(text))
     names = len(_names(text))
-    dates = len(_DATE.findall(text))
-    return 1.5 * min(numbers, 3) + 1.0 * min(verbs, 2) + 0.5 * min(names, 4) + 0.5 * min(dates, 1)
+    dates = 1 if _DATE.search(text) else 0  # only whether there is one counts
+    return 1.5 * min(numbers, 3) + 1.0 * min(verbs, 2) + 0.5 * min(names, 4) + 0.5 * dates
 
 
 def _has_event(text: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = [
     "STOPWORDS",
@@ -20,8 +21,6 @@ __all__ = [
     "stem",
     "tokens",
 ]
-
-_WS = re.compile(r"\s+")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -97,7 +96,7 @@ STOPWORDS: frozenset[str] = _words(
 
 def collapse_ws(text: str) -> str:
     """Runs of whitespace (newlines included) become one space; ends trimmed."""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())  # same as re \s+ -> " " then strip(), several times faster
 
 
 def _normalize(text: str) -> str:
@@ -227,6 +226,7 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)  # news reuses a small vocabulary: most calls are repeats
 def stem(word: str) -> str:
     """A light suffix stripper (plurals, -ing, -ed, -ly) so "arrests"/"arrested" meet.
 

@@ -79,7 +79,6 @@ _BLOCK = frozenset(
 _CELL = frozenset({"td", "th"})
 _PARA = "\x00P\x00"  # internal paragraph marker, removed before returning
 _LINE = "\x00L\x00"  # internal line-break marker
-_SPACES = re.compile(r"\s+")
 _PARA_SPLIT = re.compile(r"(?:\s*\x00P\x00\s*)+")
 _LINE_SPLIT = re.compile(r"(?:\s*\x00L\x00\s*)+")
 _PARSER = lxml.html.HTMLParser(
@@ -141,13 +140,13 @@ def plain_text(text: str, *, keep_lines: bool = True) -> str:
 
 def collapse(text: str) -> str:
     """One line: every run of whitespace a single space (titles, authors)."""
-    return _SPACES.sub(" ", text.replace("\x00", "")).strip()
+    return " ".join(text.replace("\x00", "").split())  # as re \s+ -> " ", strip(); faster
 
 
 def _normalise(marked: str) -> str:
     paragraphs = []
     for para in _PARA_SPLIT.split(marked):
-        lines = [_SPACES.sub(" ", line).strip() for line in _LINE_SPLIT.split(para)]
+        lines = [" ".join(line.split()) for line in _LINE_SPLIT.split(para)]
         joined = "\n".join(line for line in lines if line)
         if joined:
             paragraphs.append(joined)

@@ -58,6 +58,7 @@ class _Item:
     url_key: str | None
     guid_key: tuple[str, str] | None
     hash_key: str
+    words: list[str]  # title and body words, split once for the hash and the shingles
     signature: np.ndarray | None = None
     bands: list[int] = field(default_factory=list)
     # Decision: a duplicate of a stored article, or of an earlier item in the batch ...
@@ -76,7 +77,9 @@ def _prepare(new: NewArticle) -> _Item:
         raise StoreError(f"naive datetime on article {a.url or a.title!r} (use aware UTC)")
     url_key = canonical_url(a.url) or None
     guid_key = (a.source, a.guid) if a.guid else None
-    return _Item(new, published, url_key, guid_key, fp.content_hash(a.title, a.body))
+    title_words, body_words = fp.words(a.title), fp.words(a.body)
+    hash_key = fp.hash_of_words(title_words, body_words)
+    return _Item(new, published, url_key, guid_key, hash_key, title_words + body_words)
 
 
 _Ref = tuple[int, int]  # (article_id, story_id)
@@ -173,7 +176,9 @@ def _stored_candidates(conn: Connection, bands: Sequence[int]) -> dict[int, list
 
 def _assign_stories(conn: Connection, items: Sequence[_Item], fresh: Sequence[_Item]) -> None:
     """Join each new item to the story of its most similar recent article, if any."""
-    sigs = fp.signatures([(i.new.article.title, i.new.article.body) for i in fresh])
+    sigs = fp.signatures_of_words([i.words for i in fresh])
+    for item in items:
+        item.words = []  # not needed any more; a large batch holds millions of them
     for item, sig in zip(fresh, sigs, strict=True):
         if sig is not None:
             item.signature = sig

@@ -41,7 +41,12 @@ def words(text: str) -> list[str]:
 
 def content_hash(title: str, body: str) -> str:
     """Hex SHA-256 of title and body reduced to their words: markup/spacing edits don't count."""
-    normalized = " ".join(words(title)) + "\n" + " ".join(words(body))
+    return hash_of_words(words(title), words(body))
+
+
+def hash_of_words(title_words: Sequence[str], body_words: Sequence[str]) -> str:
+    """``content_hash`` from words already split (the store splits each article once)."""
+    normalized = " ".join(title_words) + "\n" + " ".join(body_words)
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
@@ -51,15 +56,25 @@ def _crc32(data: bytes) -> int:
 
 def shingles(title: str, body: str) -> list[bytes]:
     """Distinct word 2-grams of title and body, as bytes for hashing."""
-    tokens = words(f"{title} {body}")
+    return shingles_of_words(words(f"{title} {body}"))
+
+
+def shingles_of_words(tokens: Sequence[str]) -> list[bytes]:
+    """``shingles`` from the words of title and body (``words(title) + words(body)``, which
+    equals ``words(f"{title} {body}")``: the space ends every word and composes with nothing)."""
     return list({f"{a} {b}".encode() for a, b in itertools.pairwise(tokens)})
 
 
 def signatures(texts: Sequence[tuple[str, str]]) -> list[np.ndarray | None]:
     """MinHash signatures (uint32[NUM_PERM]) of (title, body) pairs; None when too short."""
+    return signatures_of_words([words(f"{title} {body}") for title, body in texts])
+
+
+def signatures_of_words(token_lists: Sequence[Sequence[str]]) -> list[np.ndarray | None]:
+    """``signatures`` from each article's words (title words, then body words)."""
     from datasketch import MinHash  # imported here: it costs ~1 s, and only ingest needs it
 
-    sets = [shingles(title, body) for title, body in texts]
+    sets = [shingles_of_words(tokens) for tokens in token_lists]
     usable = [s for s in sets if len(s) >= MIN_SHINGLES]
     hashes = iter(
         MinHash.bulk(usable, num_perm=NUM_PERM, seed=_SEED, hashfunc=_crc32, scheme=_SCHEME)
