@@ -7,14 +7,13 @@ and exit status 2; no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from digests.errors import ConfigError, DigestbotError, UsageError
+from digests.errors import ConfigError, DigestbotError
 from digests.settings import Settings, config_path_from, load_settings
 
 log = logging.getLogger("digestbot")
@@ -245,8 +244,4 @@ def _one_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def run_async(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
-__all__ = ["EXIT_ERROR", "EXIT_OK", "UsageError", "build_parser", "load", "main", "print_json"]
+__all__ = ["EXIT_ERROR", "EXIT_OK", "build_parser", "load", "main", "print_json"]

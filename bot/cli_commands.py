@@ -357,5 +357,3 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     sys.stdout.write(f"database is at schema version {version}\n")
     return EXIT_OK
 
-
-__all__ = ["EXIT_ERROR"]
