@@ -129,6 +129,11 @@ def topic_html(app: App, topic: str, page: int, links: Links) -> str:
             if page > 1
             else f"no topic {_shown(topic)} in the archive"
         )
+    return _listing(app, topic, page, rows, links)
+
+
+def _listing(app: App, topic: str, page: int, rows: list[ArchivedDigest], links: Links) -> str:
+    """A topic page from ``rows``: up to ``PER_PAGE + 1`` digests (one more: is there a next?)."""
     return topic_page(
         topic,
         _description(app, topic),
@@ -381,16 +386,7 @@ def build_static_archive(app: App, out_dir: Path) -> int:
         while True:
             rows = app.store.list_digests(topic, offset=(page - 1) * PER_PAGE, limit=PER_PAGE + 1)
             name = "index.html" if page == 1 else f"page-{page}.html"
-            listing = topic_page(
-                topic,
-                _description(app, topic),
-                rows[:PER_PAGE],
-                deep,
-                page=page,
-                has_next=len(rows) > PER_PAGE,
-                generated=app.clock(),
-            )
-            _write(out_dir / "digests" / topic / name, listing)
+            _write(out_dir / "digests" / topic / name, _listing(app, topic, page, rows, deep))
             pages += 1
             for archived in rows[:PER_PAGE]:
                 try:
