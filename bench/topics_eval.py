@@ -16,6 +16,14 @@ to its publishers, so the FULL text is read from ``../shared/corpus`` at run tim
 compared with the same items as the blind set's 300-character excerpts ("long-excerpt").
 ``--build-long`` rewrites the jsonl from the blind set and the corpus.
 
+A second annotator labelled the blind and long sets again, independently (from the texts and
+the topic definitions only, never seeing the first labels or the classifier's output; long items
+from their FULL text, where the first labels came from the excerpts): its labels and its
+"sure"/"borderline" confidence are in ``second_annotator.jsonl``. The report adds the sets
+"blind/2nd", "long/2nd" (second annotator's labels), "blind/agreed", "long/agreed" (items where
+both annotators agree), "blind/2nd-sure", "long/2nd-sure" (items the second called sure), and the
+agreement of the two annotators with each other: the ceiling any classifier can be measured at.
+
 ``--errors SET`` lists the misclassified items of one set (never use it on the held-out split).
 The blind set's first figures were recorded before any tuning; figures on it since are "after
 tuning" (its errors were studied together with the other real sets).
@@ -29,7 +37,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lxml.html
@@ -161,6 +169,48 @@ def load_long() -> tuple[list[Item], list[Item]]:
     return full, short
 
 
+def second_opinions(data: Mapping[str, list[Item]]) -> dict[str, list[Item]]:
+    """The blind and long sets under the second annotator's labels, and their agreed/sure parts."""
+    path = DATA / "second_annotator.jsonl"
+    if not path.exists():
+        return {}
+    second: dict[str, dict[int, tuple[frozenset[str], bool]]] = {}
+    for line in path.read_text("utf-8").splitlines():
+        row = json.loads(line)
+        second.setdefault(row["set"], {})[row["index"]] = (
+            frozenset(row["topics"]),
+            row["confidence"] == "sure",
+        )
+    out: dict[str, list[Item]] = {}
+    for name in ("blind", "long"):
+        if name not in data or name not in second:
+            continue
+        items, labels = data[name], second[name]  # labels: index -> (topics, sure)
+        if len(labels) != len(items):
+            raise SystemExit(
+                f"second_annotator.jsonl: {len(labels)} {name} items, not {len(items)}"
+            )
+        out[f"{name}/2nd"] = [replace(it, topics=labels[k][0]) for k, it in enumerate(items)]
+        out[f"{name}/agreed"] = [it for k, it in enumerate(items) if it.topics == labels[k][0]]
+        out[f"{name}/2nd-sure"] = [
+            replace(it, topics=labels[k][0]) for k, it in enumerate(items) if labels[k][1]
+        ]
+    return out
+
+
+def agreement(first: list[Item], second: list[Item]) -> None:
+    """The two annotators scored against each other (the first as reference)."""
+    by_title = [b.topics for b in second]
+    result = scores(first, _lookup(first, by_title))
+    cells = "  ".join(f"{t} P={p:.2f} R={r:.2f} F1={f:.2f}" for t, (p, r, f) in result.items())
+    print(f"  2nd vs 1st annotator: macro-F1={macro_f1(result):.3f}  {cells}")
+
+
+def _lookup(items: list[Item], labels: list[frozenset[str]]) -> Predict:
+    table = {id(item): label for item, label in zip(items, labels, strict=True)}
+    return lambda item: table[id(item)]
+
+
 def sets() -> dict[str, list[Item]]:
     out = {
         "labelled": load_jsonl(DATA / "labelled.jsonl"),
@@ -274,9 +324,12 @@ def main() -> None:
             parser.error("the held-out split is for reporting only")
         errors(data[args.errors], topics)
         return
+    data.update(second_opinions(data))
     model, baseline = model_predict(topics), baseline_predict()
     for name, items in data.items():
         report(name, items, model, baseline)
+        if name.endswith("/2nd"):
+            agreement(data[name.removesuffix("/2nd")], items)
     feed_items = data["real-dev"] + data["real-heldout"] + data["labelled"]
     throughput(feed_items, topics)
     if "long" in data:
