@@ -8,8 +8,9 @@ All words must match (AND); when that finds nothing, any word may (OR).
 Ranking: SQLite ``bm25(articles_fts, 5.0, 1.0)`` (title weighs 5x the body), PostgreSQL
 ``ts_rank_cd`` over a tsvector with the title at weight A and the body at B. Newer articles
 win ties. Scores are "higher is better" on both, but their scales differ per backend.
-On SQLite a query matching more than ``RANK_CAP`` articles ranks the newest of them (and all
-matches of its rarer words), which keeps it within tens of milliseconds at 100k articles.
+A query matching more than its cap of articles ranks the newest of them (and, for an any-word
+query, every match of its rarer words): ``RANK_CAP`` on SQLite, ``PG_RANK_CAP`` on PostgreSQL,
+whose ``ts_rank_cd`` costs about 20 us per row (it reads each row's tsvector).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ MIN_RANK_CAP = 1_000  # however many words a query has, at least this many match
 RANK_BUDGET = 40_000  # term-rows bm25 may score per query (its cost is rows x terms)
 TIE_POOL = 100  # best-ranked rows that get the recency tie-break
 _PG_CONFIG = "english"
+# PostgreSQL: matches ranked beyond the rare words' ones. ts_rank_cd over 8,500 matches of
+# "said" in 10k articles took 167 ms; over the newest 2,000 of them, 49 ms.
+PG_RANK_CAP = 2_000
 
 
 def query_terms(query: str) -> list[str]:
@@ -190,24 +194,107 @@ def _pg_ranked(
     since: datetime | None,
     limit: int,
 ) -> list[tuple[int, float]]:
-    config: sa.ColumnElement[Any] = sa.literal_column(f"'{_PG_CONFIG}'::regconfig")
-    if any_term:
-        parts = [sa.func.plainto_tsquery(config, t) for t in terms]
-        tsq: sa.ColumnElement[Any] = parts[0]
-        for part in parts[1:]:
-            tsq = tsq.op("||")(part)
-    else:
-        tsq = sa.func.plainto_tsquery(config, " ".join(terms))
+    """Like ``_sqlite_ranked``: the newest ``PG_RANK_CAP`` matches and, for an any-word query,
+    every match of its rarer words (by the planner's statistics)."""
+    tsq = _pg_query(terms, any_term=any_term)
     vector: sa.ColumnElement[Any] = sa.literal_column("articles.search_vector")
+    # Every match through the GIN index, once (MATERIALIZED: else the planner walks the
+    # published index newest first, reading every row's vector, to find the newest few).
+    matches = (
+        _filters(
+            sa.select(articles.c.id, articles.c.published).where(vector.op("@@")(tsq)),
+            topic,
+            since,
+        )
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    candidates: sa.Select[Any] | sa.CompoundSelect = (
+        sa.select(matches.c.id)
+        .order_by(matches.c.published.desc(), matches.c.id.desc())
+        .limit(PG_RANK_CAP)
+    )
+    if any_term and len(terms) > 1:
+        estimates = _pg_match_estimates(conn, terms)
+        if estimates is None:  # no statistics yet (a new table): rank every match
+            candidates = sa.select(matches.c.id)
+        else:
+            rare = _pick_rare(estimates, PG_RANK_CAP)
+            if rare and len(rare) < len(terms):
+                rare_match = vector.op("@@")(_pg_query(rare, any_term=True))
+                candidates = sa.union(
+                    candidates,
+                    _filters(sa.select(articles.c.id).where(rare_match), topic, since),
+                )
     rank = sa.func.ts_rank_cd(vector, tsq)
     stmt = (
         sa.select(articles.c.id, rank.label("score"))
-        .where(vector.op("@@")(tsq))
+        .where(articles.c.id.in_(sa.select(candidates.subquery().c.id)))
         .order_by(rank.desc(), articles.c.published.desc(), articles.c.id.desc())
         .limit(limit)
     )
-    stmt = _filters(stmt, topic, since)
-    return [(int(r.id), float(r.score)) for r in conn.execute(stmt)]
+    # The planner does not count reading each row's (TOASTed) tsvector to test ``@@``, so it
+    # picks a sequential scan that reads every vector over the GIN index that reads none: 61 ms
+    # against 6 ms for a three-word query over 10k articles. Only for this statement.
+    conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    try:
+        return [(int(r.id), float(r.score)) for r in conn.execute(stmt)]
+    finally:
+        conn.execute(sa.text("SET LOCAL enable_seqscan TO DEFAULT"))
+
+
+def _pg_query(terms: Sequence[str], *, any_term: bool) -> sa.ColumnElement[Any]:
+    config: sa.ColumnElement[Any] = sa.literal_column(f"'{_PG_CONFIG}'::regconfig")
+    if not any_term:
+        return sa.func.plainto_tsquery(config, " ".join(terms))
+    parts = [sa.func.plainto_tsquery(config, t) for t in terms]
+    tsq: sa.ColumnElement[Any] = parts[0]
+    for part in parts[1:]:
+        tsq = tsq.op("||")(part)
+    return tsq
+
+
+# Estimated matches per term from the planner's statistics of the tsvector column: a lexeme's
+# frequency among the most common elements, else half the least common one's (as the planner
+# itself estimates); a term of several lexemes matches no more than its rarest.
+_PG_ESTIMATES = sa.text(f"""
+SELECT t.term, (
+    SELECT min(coalesce(st.freqs[array_position(st.elems, lexeme)], st.floor / 2))
+    FROM unnest(tsvector_to_array(to_tsvector('{_PG_CONFIG}', t.term))) AS lexeme
+) * st.n AS matches
+FROM unnest(CAST(:terms AS text[])) AS t(term),
+     (SELECT CAST(CAST(s.most_common_elems AS text) AS text[]) AS elems,
+             s.most_common_elem_freqs AS freqs,
+             (SELECT min(f) FROM unnest(s.most_common_elem_freqs) AS f) AS floor,
+             c.reltuples AS n
+      FROM pg_stats AS s
+      JOIN pg_class AS c ON c.relname = s.tablename
+      JOIN pg_namespace AS ns ON ns.oid = c.relnamespace AND ns.nspname = s.schemaname
+      WHERE s.schemaname = current_schema() AND s.tablename = 'articles'
+        AND s.attname = 'search_vector' AND s.most_common_elems IS NOT NULL) AS st
+""")
+
+
+def _pg_match_estimates(conn: Connection, terms: Sequence[str]) -> dict[str, float] | None:
+    """Estimated matches per term, or None before the first ANALYZE (autovacuum runs it)."""
+    rows = conn.execute(_PG_ESTIMATES, {"terms": list(terms)}).all()
+    if not rows:
+        return None
+    # A stop word ("the") has no lexeme and matches nothing.
+    return {str(r.term): float(r.matches or 0.0) for r in rows}
+
+
+def _pick_rare(estimates: dict[str, float], cap: int) -> list[str]:
+    """The rarest terms whose matches together stay within ``cap`` (as ``_rare_terms``)."""
+    rare: list[str] = []
+    total = 0.0
+    for term, count in sorted(estimates.items(), key=lambda item: item[1]):
+        total += count
+        if total > cap:
+            break
+        if count > 0:
+            rare.append(term)
+    return rare
 
 
 def _stem(term: str) -> str:

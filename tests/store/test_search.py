@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from digests.store import Store
+from digests.store.db import create_engine, parse_url
 from tests.store.builders import ELECTION_STORY, NOW, PORT_STORY, MakeArticle
 
 HOSTILE = [
@@ -156,13 +158,14 @@ def test_non_latin_search(filled: Store) -> None:
 
 
 def test_capped_ranking_keeps_newest_and_rare_word_matches(
-    sqlite_store: Store, new_article: MakeArticle, monkeypatch: pytest.MonkeyPatch
+    store: Store, store_url: str, new_article: MakeArticle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past the cap SQLite ranks the newest matches plus every match of the rarer words."""
+    """Past the cap both backends rank the newest matches plus every match of the rarer words."""
     from digests.store import search as search_module
 
     monkeypatch.setattr(search_module, "RANK_CAP", 20)
     monkeypatch.setattr(search_module, "MIN_RANK_CAP", 20)
+    monkeypatch.setattr(search_module, "PG_RANK_CAP", 20)
     old = new_article(
         "Zanzibarite found near the harbour",
         "Geologists found zanzibarite, a rare mineral, in rocks near the old harbour wall.",
@@ -177,11 +180,45 @@ def test_capped_ranking_keeps_newest_and_rare_word_matches(
         )
         for i in range(60)
     ]
-    sqlite_store.add_articles([old, *common])
+    store.add_articles([old, *common])
+    if store.dialect == "postgresql":
+        # PostgreSQL tells common words by the planner's statistics, which ANALYZE gathers.
+        engine = create_engine(parse_url(store_url))
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE articles"))
+            estimates = search_module._pg_match_estimates(conn, ["harbour", "zanzibarite"])
+        engine.dispose()
+        assert estimates is not None and search_module._pick_rare(estimates, 20) == ["zanzibarite"]
 
-    hits = sqlite_store.search("harbour", limit=5)
+    hits = store.search("harbour", limit=5)
     assert len(hits) == 5
     assert all("harbour" in (h.article.title + h.article.body).lower() for h in hits)
-    # No article has all three words: the any-word fallback still finds the rare one.
-    rare = sqlite_store.search("harbour zanzibarite quokkas", limit=5)
+    # No article has all three words: the any-word fallback still finds the rare one, which
+    # is older than every capped "harbour" match.
+    rare = store.search("harbour zanzibarite quokkas", limit=5)
+    assert rare and rare[0].article.title == "Zanzibarite found near the harbour"
+
+
+def test_postgres_ranks_every_match_before_the_table_has_statistics(
+    store: Store, new_article: MakeArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new PostgreSQL table has no statistics yet: nothing is capped away by guesswork."""
+    from digests.store import search as search_module
+
+    monkeypatch.setattr(search_module, "PG_RANK_CAP", 5)
+    old = new_article(
+        "Zanzibarite found near the harbour",
+        "Geologists found zanzibarite in rocks near the harbour wall.",
+        published=NOW - timedelta(days=30),
+    )
+    common = [
+        new_article(
+            f"Harbour note {i}",
+            f"The harbour saw ship {i} dock at dawn {i * 3}.",
+            published=NOW - timedelta(days=29) + timedelta(hours=i),
+        )
+        for i in range(12)
+    ]
+    store.add_articles([old, *common])
+    rare = store.search("harbour zanzibarite quokkas", limit=3)
     assert rare and rare[0].article.title == "Zanzibarite found near the harbour"
