@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ class App:
     secrets: Secrets
     store: Store
     clock: Clock = field(default=utc_now)
+    # One digest at a time per chat channel in this process, so two digests due at the same
+    # minute for one channel do not interleave their messages.
+    channel_locks: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False)
 
     @property
     def archive_dir(self) -> Path:

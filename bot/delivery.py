@@ -13,8 +13,9 @@ next tick within the grace period takes it over and resumes after the parts alre
 permanent one marks it ``dead``, records the error on the subscription and tells the admin
 channel. ``resolve_pending`` finishes rows a dead process left ``claimed``: parts recorded as
 sent are never sent again; the part that was in flight is looked up on the platform when the
-sender can (Slack message metadata) and otherwise sent again -- at most one duplicate message
-per crash. See docs/delivery.md.
+sender can (Slack message metadata), deduplicated by the platform when it can (the Discord
+bot's nonce, within Discord's few-minute window), and otherwise sent again -- at most one
+duplicate message per crash. See the README's "Delivery guarantees".
 """
 
 from __future__ import annotations
@@ -58,7 +59,10 @@ class Metrics(Protocol):
 
 @runtime_checkable
 class PartSender(Protocol):
-    """A sender that can send a digest one message at a time (so progress can be recorded)."""
+    """A sender that can send a digest one message at a time (so progress can be recorded).
+
+    ``ref`` (``<delivery id>:<part>``) is the same for a part on every attempt: Slack tags the
+    message with it, the Discord bot derives its message nonce from it."""
 
     def parts(self, target: Target, digest: Digest) -> list[dict[str, Any]]: ...
 
@@ -509,16 +513,18 @@ async def _send(
         ids = await sender.send(target, digest)
         return Progress(progress.plan_id, tuple(ids))
     parts = sender.parts(target, digest)
-    for index in range(len(progress.sent), len(parts)):
-        ref = f"{claim.id}:{index}"
-        found: str | None = None
-        if resumed and index == len(progress.sent) and isinstance(sender, VerifyingSender):
-            found = await _verify(sender, target, ref, planned_at)
-        message_id = found or await sender.send_part(target, parts[index], ref=ref)
-        progress = progress.add(message_id)
-        if not await asyncio.to_thread(record_progress, app.store, claim.id, claim.worker,
-                                       progress):
-            raise _LostClaim()
+    channel = f"{target.platform}:{target.channel_id or target.webhook or target.name}"
+    async with app.channel_locks.setdefault(channel, asyncio.Lock()):
+        for index in range(len(progress.sent), len(parts)):
+            ref = f"{claim.id}:{index}"
+            found: str | None = None
+            if resumed and index == len(progress.sent) and isinstance(sender, VerifyingSender):
+                found = await _verify(sender, target, ref, planned_at)
+            message_id = found or await sender.send_part(target, parts[index], ref=ref)
+            progress = progress.add(message_id)
+            if not await asyncio.to_thread(record_progress, app.store, claim.id, claim.worker,
+                                           progress):
+                raise _LostClaim()
     return progress
 
 

@@ -12,11 +12,21 @@ job. 401/403/404 and a rejected payload (400) are permanent: sending again canno
 Discord webhook URLs in the config (``https://discord.com/api/webhooks/<id>/<token>``, with or
 without ``/v10``, optionally ``?thread_id=``) are parsed into id and token and sent to the same
 path under ``DISCORD_API_URL`` (discord.py builds every URL from ``discord.http.Route.BASE``).
+
+Delivery sends a digest one part at a time (``parts`` / ``send_part``) and records each part's
+message id in the ledger, so a crashed or failed send resumes at the first unrecorded part. For
+the part that may have been in flight, the bot posts every part with a ``nonce`` derived from
+(channel, delivery id, part number) -- ``part_nonce`` -- which discord.py sends with
+``enforce_nonce``: Discord then answers a repeat of that nonce from the same bot within a few
+minutes with the message it already created instead of creating another. Webhooks take no
+nonce: through a webhook the one part in flight at a crash may appear twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 import os
 import re
@@ -41,6 +51,9 @@ DEFAULT_API_URL = "https://discord.com/api/v10"
 MESSAGE_TIMEOUT = 60.0  # seconds per message, 429 waits and retries included
 _WEBHOOK_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d{1,20})/([A-Za-z0-9._-]+)/?$")
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404})
+
+NONCE_LENGTH = 25  # Discord's limit for a string nonce
+UNKNOWN_MESSAGE = 10008  # Discord's error code: the message (here: the nonce's) is gone
 
 _NETWORK_ERRORS = (aiohttp.ClientError, OSError)
 
@@ -99,6 +112,18 @@ def message_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def part_nonce(target: Target, ref: str) -> str:
+    """The nonce of one digest part: the same for the same channel and ``ref``
+    (``<delivery id>:<part>``) on every attempt and after a restart, unrelated for any other.
+
+    Discord dedupes nonces per author across channels, so the channel is part of it; 25
+    characters, Discord's limit (a prefix and 115 bits of a SHA-256, in base 32).
+    """
+    key = "\x00".join(("digestbot", target.name, target.channel_id or "", ref))
+    digest = base64.b32encode(hashlib.sha256(key.encode()).digest()).decode().lower()
+    return ("dg" + digest)[:NONCE_LENGTH]
+
+
 def notice_text(text: str) -> str:
     """A plain notice as Discord content: each line escaped (markdown, mentions), <= 2000."""
     lines = [fit(line, render_discord.MAX_CONTENT, render_discord.escape)
@@ -133,6 +158,20 @@ class DiscordWebhookSender:
                                    lambda p: self._execute(address, p), self._timeout)
         log.info("discord webhook digest posted channel=%s topic=%s messages=%d",
                  target.name, digest.topic, len(sent))
+        return sent
+
+    def parts(self, target: Target, digest: Digest) -> list[dict[str, Any]]:
+        """The digest's messages, to be sent one by one with ``send_part``."""
+        return render_discord.render(digest)
+
+    async def send_part(self, target: Target, part: dict[str, Any], *, ref: str) -> str:
+        """Post one part through the webhook; its message id. Webhooks take no nonce, so
+        ``ref`` is only logged: a part sent again is posted again."""
+        address = self._address(target)
+        async with self._locks.setdefault(address.id, asyncio.Lock()):
+            [sent] = await _post_all(target, [part],
+                                     lambda p: self._execute(address, p), self._timeout)
+        log.debug("discord webhook part posted channel=%s ref=%s id=%s", target.name, ref, sent)
         return sent
 
     async def notify(self, target: Target, text: str) -> str:
@@ -181,6 +220,24 @@ class DiscordBotSender:
                  target.name, digest.topic, len(sent))
         return sent
 
+    def parts(self, target: Target, digest: Digest) -> list[dict[str, Any]]:
+        """The digest's messages, to be sent one by one with ``send_part``."""
+        return render_discord.render(digest)
+
+    async def send_part(self, target: Target, part: dict[str, Any], *, ref: str) -> str:
+        """Post one part with the nonce of (channel, ``ref``); its message id. Sent again
+        within Discord's nonce window (a few minutes), Discord returns the message it
+        already created for that nonce instead of posting a second one."""
+        channel_id = _channel_id(target)
+        nonce = part_nonce(target, ref)
+        async with self._locks.setdefault(channel_id, asyncio.Lock()):
+            [sent] = await _post_all(target, [part],
+                                     lambda p: self._post(channel_id, p, nonce=nonce),
+                                     self._timeout)
+        log.debug("discord part posted channel=%s ref=%s nonce=%s id=%s",
+                  target.name, ref, nonce, sent)
+        return sent
+
     async def notify(self, target: Target, text: str) -> str:
         """Post a plain notice to the channel, no mentions; its message id."""
         channel_id = _channel_id(target)
@@ -189,9 +246,26 @@ class DiscordBotSender:
                                      lambda p: self._post(channel_id, p), self._timeout)
         return sent
 
-    async def _post(self, channel_id: int, payload: dict[str, Any]) -> str:
+    async def _post(
+        self, channel_id: int, payload: dict[str, Any], *, nonce: str | None = None
+    ) -> str:
+        """One message; with ``nonce``, discord.py also sends ``enforce_nonce`` (without one
+        it sends a random nonce, so its own retries of this request never post twice)."""
         channel = self._client.get_partial_messageable(channel_id)
-        message = await channel.send(**message_kwargs(payload))
+        kwargs = message_kwargs(payload)
+        if nonce is None:
+            message = await channel.send(**kwargs)
+            return str(message.id)
+        try:
+            message = await channel.send(nonce=nonce, **kwargs)
+        except discord.NotFound as e:
+            if e.code != UNKNOWN_MESSAGE:
+                raise
+            # Discord's answer to a nonce whose message was posted and then deleted within
+            # the window: the part did reach the channel once (and someone removed it).
+            log.warning("discord part with nonce %s was posted and has been deleted since: "
+                        "not posted again", nonce)
+            return f"deleted:{nonce}"
         return str(message.id)
 
 
@@ -221,6 +295,12 @@ class DiscordSender:
 
     async def notify(self, target: Target, text: str) -> str:
         return await self._pick(target).notify(target, text)
+
+    def parts(self, target: Target, digest: Digest) -> list[dict[str, Any]]:
+        return self._pick(target).parts(target, digest)
+
+    async def send_part(self, target: Target, part: dict[str, Any], *, ref: str) -> str:
+        return await self._pick(target).send_part(target, part, ref=ref)
 
 
 def _channel_id(target: Target) -> int:

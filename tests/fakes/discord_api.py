@@ -19,12 +19,21 @@ the code under test talks HTTP to it exactly as to Discord. It answers JSON with
 Every message posted is checked against Discord's limits (``message_problems``): a message
 over them gets 400 "Invalid Form Body" (code 50035) and is not stored, as Discord would.
 
+Nonces, as Discord handles them on ``POST /channels/{id}/messages``: a ``nonce`` is an integer
+or a string of at most 25 characters (else 400, code 50035). With ``enforce_nonce: true``, a
+nonce the same author (the bot token) used within ``nonce_window`` seconds -- in any channel --
+creates nothing: the answer is the message created for it the first time, or 404 "Unknown
+Message" (code 10008) if that message has been deleted since (``delete_message``). Webhook
+executions take no nonce.
+
 Builder methods queue faults for the next N matching requests (``route`` is ``"webhook"``,
 ``"channel"``, ``"callback"``, ``"followup"``, ``"sync"`` or ``"any"``)::
 
     async with FakeDiscordApi() as api:                  # in an async test
         api.rate_limit_next(1, retry_after=0.05)         # 429 + retry_after (with a Via header)
         api.error_next(404, code=10015, message="Unknown Webhook")
+        api.lose_answer_next(1, status=500)              # message created, answer lost
+        api.delay = 1.0                                  # answer 1 s after creating
         ...
         assert len(api.messages) == 1
 
@@ -37,6 +46,7 @@ under test re-bases it onto ``DISCORD_API_URL``).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -52,6 +62,8 @@ from tests.fakes._server import FakeServer
 
 API_PREFIX = "/api/v10"
 EPHEMERAL = 64  # message flag
+MAX_NONCE = 25  # characters of a string nonce
+UNKNOWN_MESSAGE = 10008
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 MAX_EMBED_TOTAL = 6000
@@ -90,6 +102,12 @@ class Message:
     route: Literal["webhook", "followup", "channel"]
     target: str  # webhook id, interaction token or channel id
     payload: dict[str, Any]  # the JSON body as sent
+    author: str = ""  # the bot token's Authorization header, or the webhook id
+
+    @property
+    def nonce(self) -> str | None:
+        nonce = self.payload.get("nonce")
+        return None if nonce is None else str(nonce)
 
     @property
     def content(self) -> str:
@@ -115,21 +133,28 @@ class _Fault:
     body: dict[str, Any]
     headers: dict[str, str]
     after: int = 0  # let this many matching requests through first
+    created: bool = False  # create the message anyway, then answer with the fault
 
 
 @dataclass
 class FakeDiscordApi(FakeServer):
     """The fake server; see the module docstring. ``bot_token``: when set, bot routes with
-    another token get 401."""
+    another token get 401. ``delay``: seconds a message-creating request waits *after* the
+    message is stored before it is answered (a client killed in that gap has had its message
+    created without learning its id). ``nonce_window``: seconds a nonce is remembered."""
 
     label: ClassVar[str] = "fake Discord API"
 
     bot_token: str | None = None
     application_id: int = 1100000000000000001
     bot_user_id: int = 1100000000000000002
+    delay: float = 0.0
+    nonce_window: float = 300.0
     requests: list[Request] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    deleted: list[Message] = field(default_factory=list)
     _faults: deque[_Fault] = field(default_factory=deque)
+    _nonces: dict[tuple[str, str], tuple[Message, float]] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1200000000000000001))
 
     # --- builder -------------------------------------------------------------------------------
@@ -181,6 +206,23 @@ class FakeDiscordApi(FakeServer):
         for _ in range(n):
             self._faults.append(_Fault(route, status, body, {}, after))
         return self
+
+    def lose_answer_next(
+        self, n: int = 1, *, status: int = 500, route: FaultRoute = "any", after: int = 0
+    ) -> FakeDiscordApi:
+        """The next ``n`` matching message posts (after ``after`` normal ones) create their
+        message but are answered ``status``: a response lost after Discord acted on it."""
+        body = {"message": f"{status}: Internal Server Error", "code": 0}
+        for _ in range(n):
+            self._faults.append(_Fault(route, status, body, {}, after, created=True))
+        return self
+
+    def delete_message(self, message_id: str) -> Message:
+        """Delete a message (as a moderator would); its nonce still answers 404 10008."""
+        [message] = [m for m in self.messages if m.id == message_id]
+        self.messages.remove(message)
+        self.deleted.append(message)
+        return message
 
     # --- routes (the lifecycle is FakeServer's) ----------------------------------------------
 
@@ -235,13 +277,18 @@ class FakeDiscordApi(FakeServer):
             body = await request.json()
         auth = request.headers.get("Authorization")
         fault = self._take_fault(route)
-        if fault is not None:
+        if fault is not None and not fault.created:
             return self._answer(request, path, route, body, fault.status, fault.body,
                                 fault.headers)
         if route in ("channel", "sync", "user", "application") and not self._authorized(auth):
             return self._answer(request, path, route, body, 401,
                                 {"message": "401: Unauthorized", "code": 0})
         status, answer = self._dispatch(request, path, route, body)
+        if self.delay and route in ("webhook", "followup", "channel"):
+            await asyncio.sleep(self.delay)
+        if fault is not None:  # created: the message exists, the answer says otherwise
+            return self._answer(request, path, route, body, fault.status, fault.body,
+                                fault.headers)
         return self._answer(request, path, route, body, status, answer)
 
     def _route_of(self, method: str, path: str) -> RouteKind:
@@ -307,17 +354,44 @@ class FakeDiscordApi(FakeServer):
     ) -> tuple[int, Any]:
         payload = body if isinstance(body, dict) else {}
         problems = message_problems(payload)
+        nonce_problem = _nonce_problem(payload.get("nonce"))
+        if route == "channel" and nonce_problem:
+            problems.append(nonce_problem)
         if problems:
             return 400, {"message": "Invalid Form Body", "code": 50035, "errors": problems}
         target = parts[2] if route == "followup" else parts[1]
+        author = request.headers.get("Authorization", "") if route == "channel" else target
+        key: tuple[str, str] | None = None
+        if route == "channel" and payload.get("nonce") is not None:
+            key = (author, str(payload["nonce"]))
+        if key is not None and payload.get("enforce_nonce") is True:
+            earlier = self._nonces.get(key)
+            if earlier is not None and time.monotonic() - earlier[1] <= self.nonce_window:
+                return self._existing(earlier[0])
         message_id = str(next(self._ids))
-        self.messages.append(Message(message_id, route, target, payload))  # type: ignore[arg-type]
+        message = Message(message_id, route, target, payload, author)  # type: ignore[arg-type]
+        self.messages.append(message)
+        if key is not None:
+            self._nonces[key] = (message, time.monotonic())
         if route == "webhook" and request.query.get("wait", "").lower() not in ("1", "true"):
             return 204, None
-        channel = target if route == "channel" else "1400000000000000001"
-        webhook_id = parts[1] if route != "channel" else None
-        return 200, self._message_object(channel, payload, webhook_id=webhook_id,
-                                         message_id=message_id)
+        return 200, self._created(message)
+
+    def _existing(self, message: Message) -> tuple[int, Any]:
+        """Discord's answer to a repeated enforced nonce: the first message, or 404 if gone."""
+        if message in self.deleted:
+            return 404, {"message": "Unknown Message", "code": UNKNOWN_MESSAGE}
+        return 200, self._created(message)
+
+    def _created(self, message: Message) -> dict[str, Any]:
+        channel = message.target if message.route == "channel" else "1400000000000000001"
+        webhook_id = {"channel": None, "followup": str(self.application_id)}.get(
+            message.route, message.target)
+        answer = self._message_object(channel, message.payload, webhook_id=webhook_id,
+                                      message_id=message.id)
+        if message.nonce is not None:
+            answer["nonce"] = message.payload["nonce"]
+        return answer
 
     def _callback(self, request: web.Request, parts: list[str], body: Any) -> tuple[int, Any]:
         if request.query.get("with_response") not in ("1", "true"):
@@ -450,6 +524,15 @@ def message_problems(payload: dict[str, Any]) -> list[str]:
     if total > MAX_EMBED_TOTAL:
         problems.append(f"embeds: {total} characters > {MAX_EMBED_TOTAL}")
     return problems
+
+
+def _nonce_problem(nonce: Any) -> str | None:
+    """Discord takes an integer or a string of at most 25 characters as a nonce."""
+    if nonce is None or (isinstance(nonce, int) and not isinstance(nonce, bool)):
+        return None
+    if isinstance(nonce, str) and len(nonce) <= MAX_NONCE:
+        return None
+    return f"nonce: must be an integer or a string of at most {MAX_NONCE} characters"
 
 
 def _size(text: str) -> int:
