@@ -133,6 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="HTTP port (else $PORT, else config)")
     p.set_defaults(handler="cmd_run")
 
+    p = sub.add_parser(
+        "prune",
+        help="delete old articles (and stories, search entries, ledger rows left without them)",
+    )
+    p.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="e.g. 90d, 26w, 1y: articles published and stored longer ago go "
+        "(default: the config's retention.articles)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="count what would be deleted, delete nothing"
+    )
+    _json_flag(p)
+    p.set_defaults(handler="cmd_prune")
+
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
     cp = csub.add_parser("check", help="validate the configuration")

@@ -290,6 +290,56 @@ def cmd_archive_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- prune (retention) ------------------------------------------------------------------------
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from bot.retention import plan, prune
+    from digests.retention import parse_age
+    from digests.store.retention import PruneCounts
+
+    try:
+        asked = parse_age(args.older_than) if args.older_than is not None else None
+    except UsageError as e:
+        raise UsageError(f"--older-than: {e}") from None
+    if args.older_than is not None and asked is None:
+        raise UsageError(f"--older-than {args.older_than!r} keeps everything: give an age (90d)")
+    with opened(args) as app:
+        age = asked or app.settings.retention.max_age
+        if age is None:
+            sys.stderr.write(
+                "digestbot: retention.articles keeps articles forever; nothing pruned "
+                "(give --older-than 90d, or set retention.articles in the config)\n"
+            )
+            counts, pruning = PruneCounts(), None
+        else:
+            pruning = plan(app, age)
+            if pruning.clamped:
+                sys.stderr.write(
+                    f"digestbot: keeping articles newer than "
+                    f"{pruning.cutoff.isoformat(timespec='seconds')}: scheduled digest windows "
+                    f"can still include them\n"
+                )
+            if args.dry_run:
+                counts = app.store.count_prunable(
+                    pruning.cutoff, index_before=pruning.index_before
+                )
+            else:
+                counts = prune(app, pruning)
+    cutoff = pruning.cutoff.isoformat() if pruning else None
+    if args.json:
+        print_json({**counts.to_json(), "cutoff": cutoff, "dry_run": bool(args.dry_run)})
+    else:
+        verb = "would delete" if args.dry_run else "deleted"
+        sys.stdout.write(
+            f"{verb} {counts.articles} articles, {counts.stories} stories, "
+            f"{counts.deliveries} delivery records"
+            + (f" (published and stored before {cutoff})" if cutoff else "")
+            + "\n"
+        )
+    return EXIT_OK
+
+
 # --- config / feeds / db ----------------------------------------------------------------------
 
 

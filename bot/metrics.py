@@ -53,6 +53,11 @@ class Metrics:
             registry=r,
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        self.articles_pruned = Counter(
+            NAMESPACE + "_articles_pruned",
+            "Articles deleted by retention (digestbot run's daily prune).",
+            registry=r,
+        )
         self.last_poll_timestamp = Gauge(
             NAMESPACE + "_last_poll_timestamp", "Unix time of the last completed poll.", registry=r
         )
@@ -70,6 +75,10 @@ class Metrics:
 
     def polled(self, at: float | None = None) -> None:
         self.last_poll_timestamp.set(time.time() if at is None else at)
+
+    def pruned(self, articles: int) -> None:
+        if articles > 0:
+            self.articles_pruned.inc(articles)
 
     # delivery and commands ---------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Start/stop order of ``digestbot run`` (one asyncio process) and ``digestbot run --once``.
 
 Start: store (migrated) -> metrics -> senders -> finish deliveries a dead process left pending
--> HTTP server (/healthz, /metrics, Slack, archive) -> scheduler (polls + digests) -> the chat
-gateways (Discord bot, Slack Socket Mode), only on the worker holding the ``gateway`` lease.
+-> HTTP server (/healthz, /metrics, Slack, archive) -> scheduler (polls, digests, the daily prune
+when ``retention.articles`` is set) -> the chat gateways (Discord bot, Slack Socket Mode), only
+on the worker holding the ``gateway`` lease.
 Stop (SIGTERM/SIGINT, within 10 s): no new jobs, in-flight deliveries get a few seconds to
 finish (else they stay ``claimed`` in the ledger and the next start resolves them), then the
 gateways, the HTTP server, the senders and the store close. Each ledger transition is one
@@ -37,6 +38,9 @@ from bot.delivery import (
 )
 from bot.metrics import Metrics
 from bot.poller import Poller
+from bot.retention import EVERY as PRUNE_EVERY
+from bot.retention import FIRST_AFTER as PRUNE_FIRST
+from bot.retention import prune_job
 from bot.scheduler import DigestScheduler, job_id
 from bot.senders import Sender
 from bot.senders.registry import open_senders
@@ -128,6 +132,8 @@ class Service:
     scheduler: DigestScheduler | None = None
     poller: Poller | None = None
     bound_port: int | None = None
+    prune_first: float = PRUNE_FIRST.total_seconds()  # retention: first prune after start
+    prune_every: float = PRUNE_EVERY.total_seconds()
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _web: web.AppRunner | None = None
@@ -141,7 +147,10 @@ class Service:
         notifier = self._notice if app.settings.admin_channel else None
         self.poller = Poller(app, worker_id=self.worker, metrics=self.metrics,
                              notifier=notifier)
-        self.scheduler = DigestScheduler(app, deliver=self._deliver, poll=self._poll)
+        prune = self._prune if app.settings.retention.max_age is not None else None
+        self.scheduler = DigestScheduler(app, deliver=self._deliver, poll=self._poll,
+                                         prune=prune, prune_every=self.prune_every,
+                                         prune_first=self.prune_first)
         slack_mode = self._slack_mode()
         if slack_mode in ("http", "socket"):
             from bot.slack_app import make_slack_app
@@ -202,6 +211,14 @@ class Service:
         self.metrics.polled()
         if report.new:
             log.info("poll: %d new articles (%d feeds claimed)", report.new, report.claimed)
+
+    async def _prune(self) -> None:
+        """Retention (daily, and soon after start): one worker per day, see bot/retention.py.
+        Stops between batches once the scheduler stops, so shutdown is not held up."""
+        scheduler = self.scheduler
+        assert scheduler is not None
+        await prune_job(self.app, worker=self.worker, metrics=self.metrics,
+                        keep_going=lambda: scheduler.alive)
 
     async def _notice(self, text: str) -> None:
         await notify_admin(self.app, self.senders, text)

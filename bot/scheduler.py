@@ -1,4 +1,5 @@
-"""The scheduler of ``digestbot run``: one APScheduler job per subscription, plus poll and refresh.
+"""The scheduler of ``digestbot run``: one APScheduler job per subscription, plus poll, refresh
+and (when retention is set) the daily prune.
 
 APScheduler 3.x ``AsyncIOScheduler`` with its job store in memory: its FAQ says processes
 cannot share a job store, so every worker schedules every subscription itself and the store's
@@ -40,6 +41,7 @@ Deliver = Callable[[Subscription, datetime], Awaitable[Any]]
 Poll = Callable[[], Awaitable[Any]]
 POLL_JOB = "poll"
 REFRESH_JOB = "refresh"
+PRUNE_JOB = "prune"
 
 
 # --- decisions (pure) ---------------------------------------------------------------------
@@ -139,6 +141,9 @@ class DigestScheduler:
         *,
         poll_every: float = 15.0,
         refresh_every: float = 30.0,
+        prune: Poll | None = None,
+        prune_every: float = 86400.0,
+        prune_first: float = 120.0,
     ) -> None:
         self.app = app
         self.deliver = deliver
@@ -147,6 +152,11 @@ class DigestScheduler:
         self.grace = parse_window(app.settings.delivery.misfire_grace)
         self.poll_every = poll_every
         self.refresh_every = refresh_every
+        # Retention: ``prune`` runs ``prune_first`` s after start, then every ``prune_every``
+        # s (the job itself decides, through a lease, whether this worker is the one).
+        self.prune = prune
+        self.prune_every = prune_every
+        self.prune_first = prune_first
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._entries: dict[str, _Entry] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -171,6 +181,13 @@ class DigestScheduler:
             self.refresh, IntervalTrigger(seconds=self.refresh_every, timezone=UTC),
             id=REFRESH_JOB, name="refresh subscriptions", **self._job_options(),
         )
+        if self.prune is not None:
+            self._scheduler.add_job(
+                self._run_prune, IntervalTrigger(seconds=self.prune_every, timezone=UTC),
+                id=PRUNE_JOB, name="prune old articles",
+                next_run_time=real_now + timedelta(seconds=self.prune_first),
+                **self._job_options(),
+            )
         self._scheduler.start()
         log.info("scheduler started: %d subscriptions", len(self._entries))
         if not catch_up:
@@ -319,6 +336,10 @@ class DigestScheduler:
 
     async def _run_poll(self) -> None:
         await self._tracked(self.poll(), "poll")
+
+    async def _run_prune(self) -> None:
+        if self.prune is not None:
+            await self._tracked(self.prune(), "prune")
 
     async def _tracked(self, work: Awaitable[Any], what: str) -> None:
         """Run ``work`` as a task shutdown can wait for; an error is logged, never raised."""

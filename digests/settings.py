@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +28,7 @@ from pydantic import (
 )
 
 from digests.errors import ConfigError, DigestbotError, UsageError
+from digests.retention import parse_age
 from digests.timewindow import parse_duration, parse_window
 from digests.topics import TopicDefinition, default_topics
 
@@ -118,6 +120,30 @@ class DeliverySettings(_Section):
     max_attempts: int = Field(default=5, ge=1, le=20)
 
     _windows = field_validator("misfire_grace")(_check_window)
+
+
+class RetentionSettings(_Section):
+    """How long stored articles are kept; the default keeps them forever (safe on upgrade).
+
+    ``articles``: an age such as ``180d``, ``26w`` or ``1y``; ``0``, ``forever`` or null keep
+    every article. See ``digests/retention.py`` for what is never pruned whatever the age.
+    """
+
+    articles: str | None = None
+
+    @field_validator("articles", mode="before")
+    @classmethod
+    def _age(cls, value: object) -> str | None:
+        try:
+            age = parse_age(value)
+        except UsageError as e:
+            raise ValueError(str(e)) from None
+        return None if age is None else str(value).strip()
+
+    @property
+    def max_age(self) -> timedelta | None:
+        """The age past which articles are pruned; None keeps them forever."""
+        return parse_age(self.articles)
 
 
 class PermissionSettings(_Section):
@@ -231,6 +257,7 @@ class Settings(_Section):
     poll: PollSettings = PollSettings()
     digest: DigestSettings = DigestSettings()
     delivery: DeliverySettings = DeliverySettings()
+    retention: RetentionSettings = RetentionSettings()
     permissions: PermissionSettings = PermissionSettings()
     llm: LlmSettings = LlmSettings()
     sources: tuple[SourceSettings, ...] = ()

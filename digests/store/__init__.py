@@ -6,7 +6,8 @@ migrations in ``migrations/`` and brought to head by ``Store.open(url)``.
 
 Modules, one job each: ``store`` (the facade), ``db`` (engines), ``migrate``, ``schema``,
 ``urls`` (canonical URLs), ``fingerprints`` (content hash, MinHash bands), ``articles``,
-``search``, ``feeds``, ``subscriptions``, ``ledger``, ``archive``, ``leases``.
+``search``, ``feeds``, ``subscriptions``, ``ledger``, ``archive``, ``leases``, ``retention``
+(pruning old articles in bounded batches).
 """
 
 from digests.store.store import Store

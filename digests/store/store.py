@@ -10,21 +10,32 @@ thread, not an event loop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from digests.errors import StoreError
 from digests.models import StoredArticle
-from digests.store import archive, articles, feeds, leases, ledger, migrate, search, subscriptions
+from digests.store import (
+    archive,
+    articles,
+    feeds,
+    leases,
+    ledger,
+    migrate,
+    retention,
+    search,
+    subscriptions,
+)
 from digests.store.db import IMMEDIATE, create_engine, parse_url
+from digests.store.retention import PruneCounts
 from digests.store.schema import articles as articles_table
 from digests.store.types import (
     AddOutcome,
@@ -40,6 +51,8 @@ log = logging.getLogger(__name__)
 
 _INGEST_LOCK_KEY = 0x6469676573740002  # PostgreSQL: one add_articles batch at a time
 MAX_SEARCH_LIMIT = 200
+PRUNE_BATCH = 200  # articles (or ledger rows) per prune transaction: about 0.1-0.2 s
+PRUNE_PAUSE = 0.15  # s between prune transactions on SQLite (see ``Store.prune``)
 
 
 def _reason(e: BaseException) -> str:
@@ -81,7 +94,7 @@ class Store:
             raise StoreError(f"cannot connect to {shown}: {_reason(e)}") from e
         try:
             migrate.upgrade(engine)
-        except CommandError as e:
+        except migrate.MigrationError as e:
             engine.dispose()
             raise StoreError(
                 f"cannot migrate {shown}: {_reason(e)} (is it from a newer digestbot?)"
@@ -170,6 +183,93 @@ class Store:
         before = _aware(before, "before")
         with self._tx(write=True) as conn:
             return articles.prune_bands(conn, before)
+
+    def count_prunable(
+        self, cutoff: datetime, *, index_before: datetime | None = None
+    ) -> PruneCounts:
+        """What ``prune`` with the same times would remove now (``digestbot prune --dry-run``)."""
+        cutoff = _aware(cutoff, "cutoff")
+        index_before = _aware(index_before, "index_before") if index_before else None
+        with self._tx() as conn:
+            return retention.count(conn, cutoff, index_before)
+
+    def prune(
+        self,
+        cutoff: datetime,
+        *,
+        index_before: datetime | None = None,
+        batch_size: int = PRUNE_BATCH,
+        pause: float | None = None,
+        keep_going: Callable[[], bool] | None = None,
+        on_batch: Callable[[PruneCounts], None] | None = None,
+    ) -> PruneCounts:
+        """Delete articles published and stored before ``cutoff``, with their topics, bands,
+        search entries, the stories left empty and the ledger rows that no longer matter
+        (see ``store/retention.py``); then forget the near-duplicate bands of articles
+        published before ``index_before`` (None: keep them). Returns what was removed.
+
+        Unlike the other methods this is many transactions: one per batch of ``batch_size``,
+        so a large prune never holds the write lock for long and can be stopped between
+        batches (``keep_going`` returning False) and run again. Between two transactions it
+        waits ``pause`` seconds (default: SQLite ``PRUNE_PAUSE``, PostgreSQL 0): SQLite's lock
+        is not fair, and a writer waiting in its busy handler retries only every 100 ms, so
+        without the pause it could wait for the whole prune. ``on_batch`` sees each batch.
+        The caller decides what is safe to prune (``digests/retention.py``).
+        """
+        cutoff = _aware(cutoff, "cutoff")
+        index_before = _aware(index_before, "index_before") if index_before else None
+        if batch_size <= 0:
+            raise StoreError(f"batch_size must be positive, got {batch_size}")
+        if pause is None:
+            pause = PRUNE_PAUSE if self.dialect == "sqlite" else 0.0
+        total = PruneCounts()
+        started = False
+
+        def tx() -> AbstractContextManager[Connection]:
+            nonlocal started
+            if started and pause:
+                time.sleep(pause)
+            started = True
+            return self._prune_tx()
+
+        def step(counts: PruneCounts) -> bool:
+            nonlocal total
+            total += counts
+            if on_batch is not None:
+                on_batch(counts)
+            return keep_going is None or keep_going()
+
+        key: retention.Key | None = None
+        while True:
+            with tx() as conn:
+                batch = retention.prune_article_batch(conn, cutoff, key, batch_size)
+            if not step(batch.counts):
+                return total
+            key = batch.next_key
+            if key is None:
+                break
+        key = None
+        while index_before is not None:
+            with tx() as conn:
+                removed, key = retention.trim_band_step(conn, index_before, key, batch_size)
+            if not step(PruneCounts(bands=removed)):
+                return total
+            if key is None:
+                break
+        while True:
+            with tx() as conn:
+                removed = retention.prune_ledger_batch(conn, cutoff, batch_size)
+            if removed == 0 or not step(PruneCounts(deliveries=removed)):
+                return total
+
+    @contextmanager
+    def _prune_tx(self) -> Iterator[Connection]:
+        """A write transaction that also waits for (and holds off) ingest batches on
+        PostgreSQL, so a new article never joins a story being deleted."""
+        with self._tx(write=True) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _INGEST_LOCK_KEY})
+            yield conn
 
     def get_article(self, article_id: int) -> StoredArticle | None:
         with self._tx() as conn:

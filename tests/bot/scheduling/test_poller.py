@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,14 +73,6 @@ def settings_for(
         sources=tuple(SourceSettings(url=u, name=f"feed{i}") for i, u in enumerate(urls)),
         poll=PollSettings.model_validate(options),
     )
-
-
-@pytest.fixture
-def apps() -> Iterator[list[App]]:
-    opened: list[App] = []
-    yield opened
-    for app in opened:
-        app.close()
 
 
 def open_app(apps: list[App], settings: Settings) -> App:

@@ -4,7 +4,6 @@ AsyncIOScheduler and SQLite store (only the one firing test waits, for about a s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,37 +15,10 @@ from bot.schedules import ScheduleTrigger, parse_schedule
 from digests.errors import ConfigError
 from digests.settings import ChannelSettings, DeliverySettings, Secrets, Settings
 from digests.store.types import Subscription
+from tests.bot.scheduling.helpers import Clock, Recorder
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 GRACE = timedelta(hours=6)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Recorder:
-    """Stands in for delivery: records each (subscription, slot) it is asked to post."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.calls: list[tuple[str, datetime]] = []
-        self.polls = 0
-        self.delay = delay
-        self.finished = 0
-
-    async def deliver(self, sub: Subscription, slot: datetime) -> None:
-        self.calls.append((job_id(sub), slot))
-        await asyncio.sleep(self.delay)
-        self.finished += 1
-
-    async def poll(self) -> None:
-        self.polls += 1
 
 
 # --- due_slots (pure) ---------------------------------------------------------------------------
@@ -130,14 +102,6 @@ def test_bad_config_schedule_is_a_config_error(tmp_path: Path) -> None:
 
 
 # --- the scheduler on a real store ----------------------------------------------------------------
-
-
-@pytest.fixture
-def apps() -> Iterator[list[App]]:
-    opened: list[App] = []
-    yield opened
-    for app in opened:
-        app.close()
 
 
 def open_app(apps: list[App], settings: Settings, clock: Clock) -> App:
