@@ -1,7 +1,9 @@
 """What each ``digestbot`` command does: load settings, call the core, print the result.
 
 Commands return an exit status; expected failures raise ``DigestbotError`` and ``bot.cli.main``
-turns them into one line on stderr and exit 2.
+turns them into one line on stderr and exit 2. What only reading sources needs (feedparser,
+httpx, trafilatura, rich) is imported by the commands that read them, so ``search``, ``digest``
+or ``ask`` do not pay for it at start-up.
 """
 
 from __future__ import annotations
@@ -17,15 +19,11 @@ from pathlib import Path
 
 from bot.app import App, make_app
 from bot.cli import EXIT_ERROR, EXIT_OK, load, print_json
-from bot.progress import progress_reporter
-from digests import pipeline
 from digests.errors import SourceError, UsageError
 from digests.models import Article
 from digests.queries import answer_question
 from digests.render import json as render_json
 from digests.render import render as render_digest
-from digests.sources.files import read_local
-from digests.sources.opml import OpmlFeed, write_opml
 from digests.store.types import FeedState
 from digests.summarize import summarize
 from digests.timewindow import parse_window
@@ -43,6 +41,8 @@ def opened(args: argparse.Namespace) -> Iterator[App]:
 
 def _read_articles(paths: list[str]) -> tuple[list[tuple[str, Article]], list[tuple[str, str]]]:
     """Articles of files/folders with the source label to print for each; nothing stored."""
+    from digests.sources.files import read_local
+
     found: list[tuple[str, Article]] = []
     failures: list[tuple[str, str]] = []
     for raw in paths:
@@ -78,6 +78,9 @@ def _warn_failures(failures: list[tuple[str, str]]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.progress import progress_reporter
+    from digests import pipeline
+
     with opened(args) as app:
         specs = pipeline.resolve_sources(args.sources, app.settings)
         if not specs:
@@ -388,6 +391,8 @@ def _feed_row(url: str, name: str | None, state: FeedState | None) -> dict[str, 
 
 
 def cmd_feeds_export(args: argparse.Namespace) -> int:
+    from digests.sources.opml import OpmlFeed, write_opml
+
     with opened(args) as app:
         feeds = {s.url: s.name or "" for s in app.settings.sources if s.url}
         for state in app.store.list_feeds():

@@ -13,8 +13,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from digests.ask import AnswerSource
 
 __all__ = ["SYSTEM_PROMPT", "build_messages", "compose_answer"]
@@ -76,6 +74,8 @@ def compose_answer(
         "temperature": 0,
     }
     url = base_url.rstrip("/") + "/chat/completions"
+    import httpx  # only when an LLM is configured: the import costs every command ~0.15 s
+
     try:
         response = httpx.post(url, json=body, headers=headers, timeout=timeout)
         response.raise_for_status()

@@ -31,6 +31,7 @@ from digests.errors import ConfigError, DigestbotError, UsageError
 from digests.retention import parse_age
 from digests.timewindow import parse_duration, parse_window
 from digests.topics import TopicDefinition, default_topics
+from digests.yamlload import SafeLoader
 
 DEFAULT_CONFIG_PATH = Path("config/digestbot.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///data/digestbot.db"
@@ -391,8 +392,8 @@ def load_settings(
     return settings.model_copy(update=overrides)
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that also records the line of every mapping key and sequence item."""
+class _LineLoader(SafeLoader):  # type: ignore[valid-type,misc]
+    """The safe loader; the line of every mapping key and sequence item is read off its nodes."""
 
 
 def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:

@@ -39,6 +39,7 @@ from pydantic import (
 
 from digests.errors import ConfigError
 from digests.models import TopicScore
+from digests.yamlload import SafeLoader
 
 __all__ = ["TopicDefinition", "classify", "default_topics", "load_topics"]
 
@@ -438,7 +439,7 @@ def _messages(error: ValidationError) -> list[str]:
 @lru_cache(maxsize=1)
 def _shipped() -> tuple[tuple[str, TopicDefinition], ...]:
     text = resources.files("digests").joinpath("defaults/topics.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - the safe loader (libyaml's)
     return tuple(load_topics(data["topics"]).items())
 
 

@@ -177,3 +177,23 @@ def test_bad_urls_are_one_line_errors(url: str, message: str) -> None:
 def test_ping_false_when_server_is_gone() -> None:
     store = Store(_engine("postgresql+psycopg://u@127.0.0.1:1/db"))
     assert store.ping() is False
+
+
+def test_the_head_constant_is_the_newest_migration() -> None:
+    """``migrate.HEAD`` lets a store at head open without importing Alembic: it must be the
+    head Alembic finds in the scripts (update it with every new migration)."""
+    assert migrate.head_revision() == migrate.HEAD
+
+
+def test_a_store_at_head_opens_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'at-head.db'}"
+    Store.open(url).close()  # creates and migrates
+    code = (
+        "import sys\n"
+        "from digests.store import Store\n"
+        f"Store.open({url!r}).close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
