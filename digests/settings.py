@@ -407,7 +407,10 @@ def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[str |
     if node is None:
         return {}, {}
     lines: dict[tuple[str | int, ...], int] = {}
-    _collect_lines(node, (), lines)
+    duplicates: list[str] = []
+    _collect_lines(node, (), lines, duplicates)
+    if duplicates:  # YAML would silently keep the last one (a term weighed twice, say)
+        raise ConfigError([f"{label}:{problem}" for problem in duplicates])
     loader = _LineLoader("")
     try:
         value = loader.construct_document(node)
@@ -421,18 +424,30 @@ def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[str |
 
 
 def _collect_lines(
-    node: yaml.Node, path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+    node: yaml.Node,
+    path: tuple[str | int, ...],
+    lines: dict[tuple[str | int, ...], int],
+    duplicates: list[str],
 ) -> None:
+    """The line of every key and item, by path; ``line: duplicate key ...`` for repeated keys."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _collect_lines(value_node, (*path, key), lines)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                duplicates.append(
+                    f"{line}: duplicate key {key!r} (also on line {seen[key]}); "
+                    "keep one of them"
+                )
+            seen.setdefault(key, line)
+            lines[(*path, key)] = line
+            _collect_lines(value_node, (*path, key), lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[(*path, i)] = item.start_mark.line + 1
-            _collect_lines(item, (*path, i), lines)
+            _collect_lines(item, (*path, i), lines, duplicates)
 
 
 def _topic_names(data: Mapping[str, Any]) -> frozenset[str] | None:

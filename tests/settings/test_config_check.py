@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +56,11 @@ CASES = {
     "bad source": ("sources:\n  - url: ftp://x.example/feed\n", 2, "http:// or https://"),
     "source with both": (
         "sources:\n  - url: https://x.example/f\n    path: a\n", 2, "exactly one of"
+    ),
+    "duplicate key": (
+        "topics:\n  security:\n    description: war\n    terms:\n      war: 3\n      war: 2\n",
+        6,
+        "duplicate key 'war' (also on line 5)",
     ),
     "bad platform": ("channels:\n  a:\n    platform: irc\n", 3, "channels.a.platform"),
     "slack without channel": ("channels:\n  a:\n    platform: slack\n", 2, "needs 'channel'"),
@@ -168,3 +174,10 @@ def test_subprocess_bad_config_exit_code(workdir: Workdir) -> None:
     assert "Traceback" not in run.err
     assert all(line.startswith("bad.yaml:") for line in run.err_lines)
     assert len(run.err_lines) == 10
+
+
+def test_shipped_topics_have_no_duplicate_terms(cli: Cli) -> None:
+    """YAML keeps the last of two equal keys silently; the shipped topics file has none."""
+    shipped = Path(__file__).resolve().parents[2] / "digests" / "defaults" / "topics.yaml"
+    run = cli("config", "check", "--config", str(shipped))
+    assert run.code == 0, run.err
