@@ -1,9 +1,11 @@
 """Ingest throughput, digest build time and peak memory, against feedparser's bare parse.
 
-Run by hand: ``.venv/bin/python bench/ingest_bench.py [--n 10000] [--files 50] [--runs 3]``
+Run by hand: ``.venv/bin/python bench/ingest_bench.py [--n 10000] [--files 50] [--runs 3]
+[--distinct-bodies]``
 
-Builds ``--n`` distinct RSS items in ``--files`` files from the 1,205 real items of
-``../shared/corpus/feeds/news`` (copies get varied titles, links, guids and dates), then, per run:
+Builds ``--n`` distinct RSS items in ``--files`` files from the ~1,200 real items of
+``../shared/corpus/feeds/news`` (copies get varied titles, links, guids and dates, so every item
+is new to the store), then, per run:
 
 - baseline: ``feedparser.parse(bytes)`` of every file (and with ``sanitize_html=False``);
 - CLI: ``digestbot ingest <folder> --json`` as a subprocess into a fresh SQLite file: wall time,
@@ -14,6 +16,11 @@ Builds ``--n`` distinct RSS items in ``--files`` files from the 1,205 real items
 
 The machine is shared, so figures are medians over the runs and every time is also given as a
 ratio to the feedparser baseline of the same run.
+
+By default a copy keeps its original's body, so 10,000 items carry each body about 8 times:
+anything that remembers work by text would look better here than on real feeds.
+``--distinct-bodies`` ends every item's body with a sentence of its own (a number and a made-up
+word), so no two bodies are equal; report the ratio in that mode too.
 """
 
 from __future__ import annotations
@@ -102,7 +109,16 @@ def corpus_entries() -> list[Entry]:
     return out
 
 
-def _item_xml(entry: Entry, copy: int, published: datetime) -> str:
+def _unique_sentence(i: int) -> str:
+    """A sentence no other item has: its number and a made-up word spelled from it."""
+    word, n = "", i + 1
+    while n:
+        n, r = divmod(n, 26)
+        word += "bcdfghjklmnpqrstvwxzaeiouy"[r]
+    return f"Reference {i}: this copy was filed as {word.capitalize()}vale in the bench archive."
+
+
+def _item_xml(entry: Entry, copy: int, published: datetime, unique: str | None = None) -> str:
     title = entry.title
     split = urlsplit(entry.link)
     query = f"{split.query}&v={copy}" if split.query else f"v={copy}"
@@ -115,18 +131,34 @@ def _item_xml(entry: Entry, copy: int, published: datetime) -> str:
         f"<link>{escape(link)}</link>",
         f'<guid isPermaLink="false">{escape(entry.link)}#{copy}</guid>',
         f"<pubDate>{format_datetime(published)}</pubDate>",
-        f"<description>{escape(entry.description)}</description>",
+        f"<description>{escape(_ending(entry.description, unique))}</description>",
     ]
     if entry.content:
-        parts.append(f"<content:encoded>{escape(entry.content)}</content:encoded>")
+        parts.append(f"<content:encoded>{escape(_ending(entry.content, unique))}</content:encoded>")
     if entry.author:
         parts.append(f"<dc:creator>{escape(entry.author)}</dc:creator>")
     parts.append("</item>")
     return "".join(parts)
 
 
-def write_feeds(entries: Sequence[Entry], folder: Path, n: int, files: int, now: datetime) -> int:
-    """``n`` items (copy k of entry e for i = k * len(entries) + e) in ``files`` RSS files."""
+def _ending(text: str, unique: str | None) -> str:
+    """``text`` with the ``unique`` sentence as its last paragraph (HTML or plain alike)."""
+    if unique is None:
+        return text
+    return f"{text}<p>{unique}</p>" if "<" in text else f"{text}\n\n{unique}"
+
+
+def write_feeds(
+    entries: Sequence[Entry],
+    folder: Path,
+    n: int,
+    files: int,
+    now: datetime,
+    *,
+    distinct_bodies: bool = False,
+) -> int:
+    """``n`` items (copy k of entry e for i = k * len(entries) + e) in ``files`` RSS files;
+    with ``distinct_bodies`` each body ends with a sentence of its own."""
     per_file = -(-n // files)
     total_bytes = 0
     for f in range(files):
@@ -134,7 +166,8 @@ def write_feeds(entries: Sequence[Entry], folder: Path, n: int, files: int, now:
         for i in range(f * per_file, min(n, (f + 1) * per_file)):
             copy, entry = divmod(i, len(entries))
             published = now - SPREAD * (i / n) - timedelta(minutes=1)
-            items.append(_item_xml(entries[entry], copy, published))
+            unique = _unique_sentence(i) if distinct_bodies else None
+            items.append(_item_xml(entries[entry], copy, published, unique))
         doc = (
             RSS_HEAD
             + f"<title>Bench feed {f}</title><link>https://bench.example/{f}</link>"
@@ -343,6 +376,11 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=50, help="RSS files (default 50)")
     ap.add_argument("--runs", type=int, default=3, help="runs; medians are reported")
     ap.add_argument("--profile", action="store_true", help="cProfile one in-process ingest")
+    ap.add_argument(
+        "--distinct-bodies",
+        action="store_true",
+        help="end every body with a sentence of its own, so no two bodies are equal",
+    )
     args = ap.parse_args()
     if not NEWS.is_dir():
         raise SystemExit(f"corpus not found: {NEWS}")
@@ -354,9 +392,12 @@ def main() -> None:
         folder, tiny = work / "feeds", work / "tiny"
         folder.mkdir()
         tiny.mkdir()
-        size = write_feeds(entries, folder, args.n, args.files, now)
+        size = write_feeds(
+            entries, folder, args.n, args.files, now, distinct_bodies=args.distinct_bodies
+        )
         write_feeds(entries[:1], tiny, 1, 1, now)
-        print(f"{len(entries)} distinct corpus items -> {args.n} items, {args.files} files")
+        bodies = "every body distinct" if args.distinct_bodies else "bodies repeat"
+        print(f"{len(entries)} corpus items -> {args.n} items, {args.files} files ({bodies})")
         if args.profile:
             profile(folder, work, settings, now)
             return

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from digests.errors import DigestbotError, SourceError
-from digests.models import Article, IngestFailure, IngestReport
+from digests.models import Article, IngestFailure, IngestReport, Summary, TopicScore
 from digests.settings import FetchSettings, Settings
 from digests.sources.feeds import parse_feed
 from digests.sources.files import read_local
@@ -151,20 +151,32 @@ def _read_path(spec: SourceSpec) -> SourceResult:
 
 
 def prepare(
-    articles: Iterable[Article], topics: Mapping[str, TopicDefinition], now: datetime
+    articles: Iterable[Article],
+    topics: Mapping[str, TopicDefinition],
+    now: datetime,
+    *,
+    done: dict[tuple[str, str], tuple[tuple[TopicScore, ...], Summary]] | None = None,
 ) -> list[NewArticle]:
-    """Classify and summarize: the CPU part of ingest, pure apart from the clock value."""
+    """Classify and summarize: the CPU part of ingest, pure apart from the clock value.
+
+    Both depend on title and body only, so ``done`` (title, body -> topics, summary), shared
+    by the caller across batches, spares an article that repeats another word for word (the
+    same story under two URLs) a second pass.
+    """
+    done = {} if done is None else done
     prepared = []
     for article in articles:
         if article.published is None:
             article = replace(article, published=now)
-        prepared.append(
-            NewArticle(
-                article=article,
-                topics=classify(article.title, article.body, topics),
-                summary=summarize(article.title, article.body),
-                fetched_at=now,
+        key = (article.title, article.body)
+        found = done.get(key)
+        if found is None:
+            found = done[key] = (
+                classify(article.title, article.body, topics),
+                summarize(article.title, article.body),
             )
+        prepared.append(
+            NewArticle(article=article, topics=found[0], summary=found[1], fetched_at=now)
         )
     return prepared
 
@@ -176,14 +188,22 @@ def store_articles(
     now: datetime,
 ) -> tuple[int, int, list[int]]:
     """Prepare and store ``articles``, ``BATCH`` at a time (one transaction per batch);
-    returns (new, duplicates, new article ids)."""
+    returns (new, duplicates, new article ids).
+
+    Articles stored already by URL or GUID (most of a feed polled again) are counted as
+    duplicates without being classified or summarized; the store decides the rest.
+    """
     new_ids: list[int] = []
-    total = 0
+    done: dict[tuple[str, str], tuple[tuple[TopicScore, ...], Summary]] = {}
     for start in range(0, len(articles), BATCH):
-        outcomes = store.add_articles(prepare(articles[start : start + BATCH], topics, now))
+        batch = articles[start : start + BATCH]
+        known = store.known_articles(batch)
+        fresh = [a for a, stored in zip(batch, known, strict=True) if not stored]
+        outcomes = store.add_articles(prepare(fresh, topics, now, done=done))
         new_ids.extend(o.article_id for o in outcomes if o.status == "new")
-        total += len(outcomes)
-    return len(new_ids), total - len(new_ids), new_ids
+        if len(done) > 4 * BATCH:
+            done.clear()  # bounded: exact repeats are usually close together
+    return len(new_ids), len(articles) - len(new_ids), new_ids
 
 
 async def ingest(

@@ -19,13 +19,21 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import mul
 
 from digests.errors import UsageError
 from digests.models import Summary
-from digests.text import STOPWORDS, collapse_ws, content_tokens, is_heading, paragraphs
-from digests.text import split_sentences as _split
+from digests.text import (
+    STOPWORDS,
+    collapse_ws,
+    content_tokens,
+    is_heading,
+    paragraphs,
+    split_paragraph,
+)
 
 __all__ = ["MAX_KEY_FACTS", "MAX_SUMMARY_CHARS", "key_facts", "sentences_of", "summarize"]
 
@@ -50,17 +58,19 @@ _W_SECTION_LEAD = 0.2
 _MMR_LAMBDA = 0.85
 _POSITION_DECAY = 0.5
 
-_BOILERPLATE = re.compile(
+_BOILERPLATE_LEAD = (  # at the start of a line
     r"^(?:read (?:more|the full)|continue reading|subscribe|sign up|click here|follow us|"
     r"share (?:this|on)|advertisement|related(?: articles| stories)?:|see also|"
     r"all rights reserved|copyright|©|image (?:caption|copyright|source)|media caption|"
     r"(?:photo|image|picture|video|credit|source)s?\s*:|watch:|listen:|"
     r"(?:written|reporting|additional reporting|edited) by)"
-    r"|\b(?=[AaOoSsGgRrEePp])(?:appeared first on|originally (?:appeared|published) (?:on|in)|"
-    r"sign up for our|subscribe to our|our newsletter|all rights reserved|"
-    r"(?:getty|ap|afp|reuters|epa) (?:images|photo)|photo by|pictured above)\b",
-    re.IGNORECASE,
 )
+_BOILERPLATE_ANYWHERE = (
+    r"\b(?=[AaOoSsGgRrEePp])(?:appeared first on|originally (?:appeared|published) (?:on|in)|"
+    r"sign up for our|subscribe to our|our newsletter|all rights reserved|"
+    r"(?:getty|ap|afp|reuters|epa) (?:images|photo)|photo by|pictured above)\b"
+)
+_BOILERPLATE = re.compile(_BOILERPLATE_LEAD + "|" + _BOILERPLATE_ANYWHERE, re.IGNORECASE)
 _BYLINE = re.compile(
     r"^by\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}"
     r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})*\s*[,|-]?\s*\S{0,40}$"
@@ -111,6 +121,60 @@ _CLAUSE_SPLIT = re.compile(
 )
 
 
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# The fact patterns run on every sentence of every article at ingest, and case-insensitive
+# matching is the slow part: on lowercased text the same patterns without IGNORECASE find the
+# same matches (all their letters are lowercase), except around the four characters below,
+# whose lowercase is longer or ASCII, or which IGNORECASE equates with an ASCII letter.
+_CASE_UNSAFE = re.compile("[\u0130\u0131\u017f\u212a]")
+_NUMBER_LC = re.compile(_NUMBER.pattern)
+_QUANTITY_LC = re.compile(_QUANTITY.pattern)
+_DATE_LC = re.compile(_DATE.pattern)
+# And most sentences hold no digit: the words below let those skip the number, quantity and
+# date patterns, and fact verbs are counted by word. Each set holds every word its pattern can
+# match without a digit (tests/summarize/test_fast_paths.py derives them from the patterns).
+_FACT_WORDS = _word_set(
+    """
+    accord agreed agreement agrees announced announces approved arrest arrested arrests attack
+    attacked attacks banned bombed bombing charged charges confiscated confiscation convicted
+    conviction dead deal death deaths declaration deport deportation deportations deported
+    deports detain detained detains died dismantled dismantles elected expel expelled
+    extradited extradition fined indicted indictment injured injuries kill killed killing kills
+    launched launches met pact passed raid raided raids resigned resigns seized seizes seizure
+    seizures sentence sentenced shot sign signed signing signs treaty visited voted wounded
+    """
+)
+_FACT_PHRASES = ("meeting with", "talks with")  # _FACT_VERB's two-word forms
+_FACT_PHRASE = re.compile(r"\b(?:meeting with|talks with)\b")  # found with `in` first
+_NUMBER_WORDS = _word_set(
+    "dozens hundreds thousands millions billions two three four five six seven eight nine ten "
+    "twelve twenty fifty hundred thousand million billion trillion"
+)
+# _QUANTITY needs a digit or one of these after its "more than", "about", ... (as a prefix:
+# "about sixty" matches "about six"), so a text holding none of them needs no _QUANTITY.
+_QUANTITY_NUMBER = re.compile(  # a plain alternation of words: scanned for quickly
+    "one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion"
+)
+_WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+_CURRENCY = re.compile("[$£€¥]")
+_BOILERPLATE_LEAD_LC = re.compile(_BOILERPLATE_LEAD)
+_BOILERPLATE_ANYWHERE_LC = re.compile(_BOILERPLATE_ANYWHERE)
+# Every phrase of _BOILERPLATE_ANYWHERE holds one of these: a text with none skips its scan.
+_BOILERPLATE_HINTS = (
+    *("appeared", "originally", "sign up", "subscribe", "newsletter", "rights reserved"),
+    *("images", "photo", "pictured"),
+)
+_NAME_STRIP = "\"'“”‘’(),.;:!?"
+# A whitespace-separated word whose first character after leading punctuation may be a
+# capital (ASCII A-Z or any non-ASCII letter; str.isupper decides): name candidates only.
+_NAME_CANDIDATE = re.compile(r"(?<!\S)[" + re.escape(_NAME_STRIP) + r"]*[^\s\x00-@\[-\x7f]\S*")
+_FIRST_WORD = re.compile(r"\s*\S*")
+
+
 @dataclass(frozen=True)
 class _Sentence:
     """One candidate sentence with where it stands and what it says."""
@@ -132,14 +196,14 @@ def summarize(title: str, body: str, *, max_sentences: int = 3) -> Summary:
     sentences = _candidates(title, body)
     if not sentences:
         return Summary("", ())
-    fact_scores: dict[str, float] = {}  # scored once per text, shared by ranking and key facts
-    chosen = _select(title, sentences, max_sentences, fact_scores) if max_sentences else []
+    facts: dict[str, _Facts] = {}  # scored once per text, shared by ranking and key facts
+    chosen = _select(title, sentences, max_sentences, facts) if max_sentences else []
     text = " ".join(s.text for s in chosen)
     if len(text) > MAX_SUMMARY_CHARS:  # only when one sentence alone is over the cap
         text = _truncate(text, MAX_SUMMARY_CHARS)
     taken = {s.text for s in chosen}
     rest = [(s.text, s.terms) for s in sentences if s.text not in taken]
-    return Summary(text, _key_facts(rest, MAX_KEY_FACTS, fact_scores))
+    return Summary(text, _key_facts(rest, MAX_KEY_FACTS, facts))
 
 
 def sentences_of(title: str, body: str) -> list[str]:
@@ -159,14 +223,16 @@ def key_facts(sentences: Iterable[str], *, limit: int = MAX_KEY_FACTS) -> tuple[
 def _key_facts(
     sentences: Sequence[tuple[str, tuple[str, ...] | None]],
     limit: int,
-    fact_scores: dict[str, float],
+    facts: dict[str, _Facts],
 ) -> tuple[str, ...]:
-    """``key_facts`` over (sentence, its content tokens when known), with a fact-score cache."""
+    """``key_facts`` over (sentence, its content tokens when known), with a fact cache."""
     scored: list[tuple[float, int, str, tuple[str, ...] | None]] = []
     for i, (sentence, sentence_terms) in enumerate(sentences):
+        if not _may_hold_event(sentence):
+            continue  # nor does any clause of it: under the fact threshold whatever its names
         fact = _fact_clause(sentence)
-        score = _cached_fact_score(fact, fact_scores)
-        if score >= _MIN_FACT_SCORE and _has_event(fact):
+        score, event = _cached_facts(fact, facts)
+        if score >= _MIN_FACT_SCORE and event:
             scored.append((score, i, fact, sentence_terms if fact == sentence else None))
     scored.sort(key=lambda x: (-x[0], x[1]))
     kept: list[tuple[int, str, set[str]]] = []
@@ -197,8 +263,9 @@ def _candidates(title: str, body: str) -> list[_Sentence]:
                 if _is_sentence_case(par) and _key(par) not in seen and not _is_boilerplate(par):
                     standfirsts.append((par, ""))
             continue
-        for sentence in _split(par):
-            key = _key(sentence)
+        for sentence in split_paragraph(par):
+            # The splitter's sentences have their whitespace collapsed already.
+            key = sentence.casefold().rstrip(_KEY_END)
             if key in seen or _is_boilerplate(sentence):
                 continue  # repeats (pull quotes, the title again) and boilerplate
             seen.add(key)
@@ -217,7 +284,7 @@ def _candidates(title: str, body: str) -> list[_Sentence]:
 
 
 def _select(
-    title: str, sentences: Sequence[_Sentence], k: int, fact_scores: dict[str, float]
+    title: str, sentences: Sequence[_Sentence], k: int, facts: dict[str, _Facts]
 ) -> list[_Sentence]:
     """Score every sentence, then pick greedily by MMR within the length cap; text order out."""
     if len(sentences) == 1:
@@ -229,40 +296,86 @@ def _select(
     centroid = _tfidf([t for s in sentences for t in s.terms], idf)
     title_vec = _tfidf(content_tokens(title), idf)
     heading_vecs = {h: _tfidf(content_tokens(h), idf) for h in {s.heading for s in sentences}}
-    scores = []
+    # Scores without their fact term (at most _MAX_FACT_TERM), which needs the fact patterns:
+    # MMR asks for a sentence's full score only when the sentence could still win a round.
+    bases = []
     for s, vec in zip(sentences, vectors, strict=True):
         position = (1.0 + s.index) ** -_POSITION_DECAY
         heading_sim = _cosine(vec, heading_vecs[s.heading]) if s.heading else 0.0
-        scores.append(
+        bases.append(
             _W_POSITION * position
             + _W_TITLE * _cosine(vec, title_vec)
             + _W_HEADING * heading_sim
             + _W_SECTION_LEAD * s.opens_section
             + _W_CENTRAL * _cosine(vec, centroid)
-            + _W_FACT * min(_cached_fact_score(s.text, fact_scores), 4.0) / 4.0
         )
+
+    def score(i: int) -> float:
+        return bases[i] + _fact_term(_cached_facts(sentences[i].text, facts)[0])
+
+    return [sentences[i] for i in sorted(_mmr(bases, score, vectors, sentences, k))]
+
+
+def _fact_term(fact_score: float) -> float:
+    return _W_FACT * min(fact_score, 4.0) / 4.0
+
+
+_MAX_FACT_TERM = _fact_term(4.0)
+
+
+def _mmr(
+    bases: Sequence[float],
+    score: Callable[[int], float],
+    vectors: Sequence[_Vector],
+    sentences: Sequence[_Sentence],
+    k: int,
+) -> list[int]:
+    """Greedy MMR: each round takes the sentence with the best ``λ·score − (1−λ)·closest``
+    (closest: its highest cosine to a sentence already chosen; ties to the earlier sentence),
+    skipping near-duplicates and sentences that would break the length cap. ``score(i)`` is
+    ``bases[i]`` plus at most ``_MAX_FACT_TERM``.
+
+    Lazily: candidates are visited by their bound ``λ·(base + _MAX_FACT_TERM)`` (closest >= 0),
+    and a round stops once no bound can beat the best value found, so a long article costs a
+    few scores and cosines per round instead of one per sentence. Same picks as scoring every
+    candidate every round.
+    """
+    bounds = [_MMR_LAMBDA * (b + _MAX_FACT_TERM) for b in bases]
+    order = sorted(range(len(bases)), key=lambda i: (-bounds[i], i))
+    scores: dict[int, float] = {}
+    closest: dict[int, float] = {}  # sentence -> highest cosine to chosen[:compared[sentence]]
+    compared: dict[int, int] = {}
     chosen: list[int] = []
-    # closest[i]: the highest cosine of sentence i to a chosen one (cosines are >= 0), kept up
-    # to date as sentences are chosen instead of recomputed for every candidate every round.
-    closest = [0.0] * len(sentences)
+    taken: set[int] = set()
     length = 0
-    remaining = set(range(len(sentences)))
-    while remaining and len(chosen) < k:
-        best = max(
-            remaining,
-            key=lambda i: (_MMR_LAMBDA * scores[i] - (1 - _MMR_LAMBDA) * closest[i], -i),
-        )
-        remaining.discard(best)
-        if closest[best] > _NEAR_DUPLICATE:
+    while len(chosen) < k and len(taken) < len(bases):
+        best, best_key = -1, (-math.inf, 0)
+        for i in order:
+            bound = bounds[i]
+            if (bound, -i) < best_key:
+                if bound < best_key[0]:
+                    break  # bounds only fall from here on
+                continue
+            if i in taken:
+                continue
+            if i not in scores:
+                scores[i] = score(i)
+            near = closest.get(i, 0.0)
+            for c in chosen[compared.get(i, 0) :]:
+                near = max(near, _cosine(vectors[i], vectors[c]))
+            closest[i], compared[i] = near, len(chosen)
+            key = (_MMR_LAMBDA * scores[i] - (1 - _MMR_LAMBDA) * near, -i)
+            if key > best_key:
+                best, best_key = i, key
+        taken.add(best)
+        if closest.get(best, 0.0) > _NEAR_DUPLICATE:
             continue
         extra = len(sentences[best].text) + (1 if chosen else 0)
         if chosen and length + extra > MAX_SUMMARY_CHARS:
             continue
         chosen.append(best)
         length += extra
-        for i in remaining:
-            closest[i] = max(closest[i], _cosine(vectors[i], vectors[best]))
-    return [sentences[i] for i in sorted(chosen)]
+    return chosen
 
 
 def _all_fit(sentences: Sequence[_Sentence], vectors: Sequence[_Vector], k: int) -> bool:
@@ -295,10 +408,18 @@ class _Vector:
     norm: float
 
 
+# The vector maths below iterates with map() rather than generator expressions: the same
+# products summed in the same order (so the same floats), without a Python frame per term.
+
+
 def _tfidf(terms: Iterable[str], idf: dict[str, float]) -> _Vector:
     counts = Counter(terms)
-    weights = {t: c * idf.get(t, 1.0) for t, c in counts.items()}
-    return _Vector(weights, math.sqrt(sum(v * v for v in weights.values())))
+    keys = counts.keys()
+    weights = dict(
+        zip(keys, map(mul, counts.values(), map(idf.get, keys, repeat(1.0))), strict=True)
+    )
+    values = weights.values()
+    return _Vector(weights, math.sqrt(sum(map(mul, values, values))))
 
 
 def _cosine(a: _Vector, b: _Vector) -> float:
@@ -307,36 +428,81 @@ def _cosine(a: _Vector, b: _Vector) -> float:
         return 0.0
     if len(x) > len(y):
         x, y = y, x
-    dot = sum(v * y.get(t, 0.0) for t, v in x.items())
+    dot = sum(map(mul, x.values(), map(y.get, x.keys(), repeat(0.0))))
     if dot == 0.0:
         return 0.0
     return dot / (a.norm * b.norm)
 
 
-def _cached_fact_score(text: str, cache: dict[str, float]) -> float:
-    score = cache.get(text)
-    if score is None:
-        score = cache[text] = _fact_score(text)
-    return score
+_Facts = tuple[float, bool]  # fact score, and whether there is an event (see _facts)
+
+
+def _cached_facts(text: str, cache: dict[str, _Facts]) -> _Facts:
+    found = cache.get(text)
+    if found is None:
+        found = cache[text] = _facts(text)
+    return found
+
+
+def _facts(text: str) -> _Facts:
+    """How much concrete fact a sentence carries (numbers, dates, fact verbs, named entities),
+    and whether it has an event: names alone make no fact, it takes a number, a date or an
+    action verb."""
+    if _CASE_UNSAFE.search(text):
+        plain_numbers = len(_NUMBER.findall(text))
+        numbers = plain_numbers + len(_QUANTITY.findall(text))
+        verbs = len(_FACT_VERB.findall(text))
+        dates = 1 if _DATE.search(text) else 0  # only whether there is one counts
+    else:
+        plain_numbers, numbers, verbs, dates = _facts_lowercase(text.lower())
+    names = len(_names(text))
+    score = 1.5 * min(numbers, 3) + 1.0 * min(verbs, 2) + 0.5 * min(names, 4) + 0.5 * dates
+    return score, bool(plain_numbers or verbs or dates)
+
+
+def _facts_lowercase(text: str) -> tuple[int, int, int, int]:
+    """Plain numbers, numbers, fact verbs, dates (0 or 1) of a lowercased, case-safe text:
+    what the patterns find, with the patterns run only where they can match."""
+    words = _WORD.findall(text)
+    verbs = sum(map(_FACT_WORDS.__contains__, words))
+    if _FACT_PHRASES[0] in text or _FACT_PHRASES[1] in text:
+        verbs += len(_FACT_PHRASE.findall(text))
+    digit = _DIGIT.search(text) is not None
+    plain_numbers = numbers = 0
+    if digit or _CURRENCY.search(text) or not _NUMBER_WORDS.isdisjoint(words):
+        plain_numbers = numbers = len(_NUMBER_LC.findall(text))
+    if digit or _QUANTITY_NUMBER.search(text):
+        numbers += len(_QUANTITY_LC.findall(text))
+    dates = 1 if (digit or "day" in text) and _DATE_LC.search(text) else 0
+    return plain_numbers, numbers, verbs, dates
+
+
+_EVENT_WORDS = _FACT_WORDS | _NUMBER_WORDS
+
+
+def _may_hold_event(text: str) -> bool:
+    """False only when ``text`` (and so any part of it) has no event (no number, fact verb or
+    date): its fact score is then its names' alone, at most 2.0, under ``_MIN_FACT_SCORE``.
+    A cheap test that spares most sentences the fact patterns and the name scan."""
+    if _CASE_UNSAFE.search(text):
+        return True
+    lower = text.lower()
+    if _DIGIT.search(lower) or "day" in lower or _FACT_PHRASES[0] in lower:
+        return True
+    if _FACT_PHRASES[1] in lower:
+        return True
+    return not _EVENT_WORDS.isdisjoint(_WORD.findall(lower))
 
 
 def _fact_score(text: str) -> float:
-    """How much concrete fact a sentence carries: numbers, dates, fact verbs, named entities."""
-    numbers = len(_NUMBER.findall(text)) + len(_QUANTITY.findall(text))
-    verbs = len(_FACT_VERB.findall(text))
-    names = len(_names(text))
-    dates = 1 if _DATE.search(text) else 0  # only whether there is one counts
-    return 1.5 * min(numbers, 3) + 1.0 * min(verbs, 2) + 0.5 * min(names, 4) + 0.5 * dates
-
-
-def _has_event(text: str) -> bool:
-    """Names alone make no fact: it takes a number, a date or an action verb."""
-    return bool(_NUMBER.search(text) or _FACT_VERB.search(text) or _DATE.search(text))
+    return _facts(text)[0]
 
 
 def _names(text: str) -> set[str]:
     """Capitalised words after the first: a cheap stand-in for people, places, organisations."""
-    words = (w.strip("\"'“”‘’(),.;:!?") for w in text.split()[1:])
+    first = _FIRST_WORD.match(text)
+    start = first.end() if first else 0
+    words = [w.strip(_NAME_STRIP) for w in _NAME_CANDIDATE.findall(text, start)]
     return {w for w in words if w[:1].isupper() and w.lower() not in STOPWORDS}
 
 
@@ -385,15 +551,29 @@ def _is_sentence_case(line: str) -> bool:
 
 
 def _is_boilerplate(sentence: str) -> bool:
-    return bool(_BOILERPLATE.search(sentence)) or _is_byline(sentence)
+    if _CASE_UNSAFE.search(sentence):
+        found = bool(_BOILERPLATE.search(sentence))
+    else:
+        lower = sentence.lower()
+        found = bool(_BOILERPLATE_LEAD_LC.match(lower)) or (
+            _has_any(lower, _BOILERPLATE_HINTS) and bool(_BOILERPLATE_ANYWHERE_LC.search(lower))
+        )
+    return found or _is_byline(sentence)
+
+
+def _has_any(text: str, parts: Sequence[str]) -> bool:
+    return any(map(text.__contains__, parts))
 
 
 def _is_byline(line: str) -> bool:
     return len(line) <= 80 and bool(_BYLINE.match(line))
 
 
+_KEY_END = ".!?…: "
+
+
 def _key(text: str) -> str:
-    return collapse_ws(text).casefold().rstrip(".!?…: ")
+    return collapse_ws(text).casefold().rstrip(_KEY_END)
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -17,6 +17,7 @@ __all__ = [
     "content_tokens",
     "is_heading",
     "paragraphs",
+    "split_paragraph",
     "split_sentences",
     "stem",
     "tokens",
@@ -63,15 +64,23 @@ _BOUNDARY = re.compile(
     r"(?P<end>[.!?…]+|[。！？]+)(?P<close>[" + re.escape(_CLOSE) + r"]*)(?P<ws>\s+)"
     r"(?=(?P<next>[" + re.escape(_OPEN) + r"]*[^\W_]))"
 )
-# "sales.TimeWarner": a full stop glued to the next sentence (common in scraped copy).
-_GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
+# "sales.TimeWarner": a full stop glued to the next sentence (common in scraped copy). The
+# two patterns below open with the punctuation itself, not a look-behind, so the regex engine
+# jumps from one candidate character to the next instead of trying every position.
+_GLUED = re.compile(r"([.!?])(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 # CJK full stops are not followed by a space; give them one so the boundary regex sees them.
-_CJK_END = re.compile(r"(?<=[。！？])(?=\S)")
+_CJK_END = re.compile(r"([。！？])(?=\S)")
+_LEADING_NON_WORD = re.compile(r"^[\W_]+")
 _WORD_BEFORE = re.compile(r"([^\W\d_][^\s]*?)\.*$")
 _TERMINAL = tuple(".!?…:;" + _CLOSE)
 
 _LETTERS = r"(?:[^\W_]|[\u0300-\u036f])+"  # combining marks stay inside the word ("i̇stanbul")
 _TOKEN = re.compile(rf"\d+(?:[.,]\d+)+|{_LETTERS}(?:'{_LETTERS})*")
+# The same tokens in a text without "_" (nearly all), as one character class: faster.
+_LETTERS_NO_UNDERSCORE = r"[\w\u0300-\u036f]+"
+_TOKEN_NO_UNDERSCORE = re.compile(
+    rf"\d+(?:[.,]\d+)+|{_LETTERS_NO_UNDERSCORE}(?:'{_LETTERS_NO_UNDERSCORE})*"
+)
 
 STOPWORDS: frozenset[str] = _words(
     """
@@ -165,7 +174,7 @@ def _is_break(before: str, end: str, nxt: str) -> bool:
         return True  # a number or symbol before the dot: "rose 2%." ends the sentence
     word = m.group(1).lower()
     bare = word.replace(".", "")
-    first = re.sub(r"^[\W_]+", "", nxt).split(" ", 1)[0].lower()
+    first = _LEADING_NON_WORD.sub("", nxt).split(" ", 1)[0].lower()
     if "." in word:  # dotted abbreviation: "U.S.", "e.g.", "a.m."
         return bare not in {"eg", "ie"} and first in _STARTERS
     if len(word) == 1 and word.isalpha():
@@ -180,7 +189,9 @@ def _is_break(before: str, end: str, nxt: str) -> bool:
 
 
 def _split_paragraph(par: str) -> list[str]:
-    par = _CJK_END.sub(" ", _GLUED.sub(" ", par))
+    par = _GLUED.sub(r"\1 ", par)
+    if "。" in par or "！" in par or "？" in par:
+        par = _CJK_END.sub(r"\1 ", par)
     out: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(par):
@@ -196,6 +207,12 @@ def _split_paragraph(par: str) -> list[str]:
     if tail:
         out.append(tail)
     return out
+
+
+def split_paragraph(paragraph: str) -> list[str]:
+    """Sentences of one paragraph as ``paragraphs`` returns it: ``split_sentences`` without
+    splitting it into paragraphs again (for callers that walk the paragraphs themselves)."""
+    return _split_paragraph(paragraph)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -218,12 +235,16 @@ def tokens(text: str) -> list[str]:
     """
     text = _normalize(text).lower().replace("’", "'")
     out: list[str] = []
-    for tok in _TOKEN.findall(text):
+    for tok in _token_pattern(text).findall(text):
         if tok.endswith("'s"):
             tok = tok[:-2]
         if tok:
             out.append(tok)
     return out
+
+
+def _token_pattern(text: str) -> re.Pattern[str]:
+    return _TOKEN if "_" in text else _TOKEN_NO_UNDERSCORE
 
 
 @lru_cache(maxsize=1 << 16)  # news reuses a small vocabulary: most calls are repeats
@@ -255,5 +276,32 @@ def stem(word: str) -> str:
 
 
 def content_tokens(text: str) -> list[str]:
-    """Tokens that carry meaning: stopwords and one-letter tokens dropped, lightly stemmed."""
-    return [stem(t) for t in tokens(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+    """Tokens that carry meaning: stopwords and one-letter tokens dropped, lightly stemmed.
+
+    Each raw token's fate (dropped, or its stem) is remembered: summaries take the content
+    tokens of every sentence at ingest, and news reuses a small vocabulary.
+    """
+    text = _normalize(text).lower().replace("’", "'")
+    forms = _CONTENT_FORMS
+    if len(forms) > _MAX_CONTENT_FORMS:
+        forms.clear()  # bounded memory; the next calls refill it with the words in use
+    raw = _token_pattern(text).findall(text)
+    found = list(map(forms.get, raw))
+    if None in found:
+        for i, form in enumerate(found):
+            if form is None:
+                found[i] = forms[raw[i]] = _content_form(raw[i])
+    return list(filter(None, found))
+
+
+_CONTENT_FORMS: dict[str, str] = {}
+_MAX_CONTENT_FORMS = 1 << 17
+
+
+def _content_form(tok: str) -> str:
+    """What ``content_tokens`` keeps of one raw token: its stem, or "" when it is dropped."""
+    if tok.endswith("'s"):
+        tok = tok[:-2]
+    if not tok or tok in STOPWORDS or (len(tok) <= 1 and not tok.isdigit()):
+        return ""
+    return stem(tok)

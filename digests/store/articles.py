@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from digests.errors import StoreError
-from digests.models import StoredArticle, TopicScore
+from digests.models import Article, StoredArticle, TopicScore
 from digests.store import fingerprints as fp
 from digests.store.schema import article_bands, article_topics, articles, stories
 from digests.store.types import AddOutcome, NewArticle
@@ -89,26 +89,59 @@ def _existing_keys(
     conn: Connection, items: Sequence[_Item]
 ) -> tuple[dict[str, _Ref], dict[tuple[str, str], _Ref], dict[str, _Ref]]:
     """Stored (article_id, story_id) by canonical URL, by (source, guid), by content hash."""
+    return _stored_refs(
+        conn,
+        [i.url_key for i in items if i.url_key],
+        [i.guid_key for i in items if i.guid_key],
+        [i.hash_key for i in items],
+    )
+
+
+def _stored_refs(
+    conn: Connection,
+    url_keys: Sequence[str],
+    guid_keys: Sequence[tuple[str, str]],
+    hash_keys: Sequence[str],
+) -> tuple[dict[str, _Ref], dict[tuple[str, str], _Ref], dict[str, _Ref]]:
     ref = (articles.c.id, articles.c.story_id)
     by_url: dict[str, tuple[int, int]] = {}
     by_guid: dict[tuple[str, str], tuple[int, int]] = {}
     by_hash: dict[str, tuple[int, int]] = {}
-    urls = sorted({i.url_key for i in items if i.url_key})
+    urls = sorted(set(url_keys))
     for cond in member_of(conn, articles.c.url_canonical, urls):
         stmt = sa.select(articles.c.url_canonical, *ref).where(cond)
         for url, article_id, story_id in conn.execute(stmt):
             by_url[url] = (article_id, story_id)
-    guids = sorted({i.guid_key[1] for i in items if i.guid_key})
+    guids = sorted({guid for _source, guid in guid_keys})
     for cond in member_of(conn, articles.c.guid, guids):
         stmt2 = sa.select(articles.c.source, articles.c.guid, *ref).where(cond)
         for source, guid, article_id, story_id in conn.execute(stmt2):
             by_guid[(source, guid)] = (article_id, story_id)
-    hashes = sorted({i.hash_key for i in items})
+    hashes = sorted(set(hash_keys))
     for cond in member_of(conn, articles.c.content_hash, hashes):
         stmt3 = sa.select(articles.c.content_hash, *ref).where(cond)
         for content_hash, article_id, story_id in conn.execute(stmt3):
             by_hash[content_hash] = (article_id, story_id)
     return by_url, by_guid, by_hash
+
+
+def known(conn: Connection, batch: Sequence[Article]) -> list[bool]:
+    """Which articles are stored already by canonical URL or (source, GUID): ``add`` calls
+    those duplicates whatever else the batch holds, and leaving them out of its batch changes
+    no other decision (a duplicate never counts as an earlier item of the batch).
+
+    For the pipeline, so that a feed polled again is not classified and summarized again only
+    to be dropped. The content hash is left to ``add``: it costs more than it saves here.
+    """
+    url_keys = [canonical_url(a.url) or None for a in batch]
+    guid_keys = [(a.source, a.guid) if a.guid else None for a in batch]
+    by_url, by_guid, _ = _stored_refs(
+        conn, [u for u in url_keys if u], [g for g in guid_keys if g], []
+    )
+    return [
+        (url is not None and url in by_url) or (guid is not None and guid in by_guid)
+        for url, guid in zip(url_keys, guid_keys, strict=True)
+    ]
 
 
 def _mark_duplicates(conn: Connection, items: Sequence[_Item]) -> list[_Item]:
@@ -202,18 +235,30 @@ def _pick_story(
 ) -> None:
     assert item.signature is not None
     best = fp.SIMILARITY
+    # A candidate usually shares several bands: score it once (by identity), in the same
+    # visiting order, so the pick (the last best, as ties go to later ones) is unchanged.
+    stored_scores: dict[int, float] = {}
+    peer_scores: dict[int, float] = {}
     for band in item.bands:
         for candidate in stored.get(band, ()):
-            if abs(candidate.published - item.published) > STORY_WINDOW:
-                continue
-            score = fp.similarity(item.signature, candidate.signature)
+            score = stored_scores.get(id(candidate))
+            if score is None:
+                score = stored_scores[id(candidate)] = (
+                    -1.0
+                    if abs(candidate.published - item.published) > STORY_WINDOW
+                    else fp.similarity(item.signature, candidate.signature)
+                )
             if score >= best:
                 best, item.story_id, item.story_of_item = score, candidate.story_id, None
         for index in batch_by_band.get(band, ()):
-            peer = items[index]
-            if peer.signature is None or abs(peer.published - item.published) > STORY_WINDOW:
-                continue
-            score = fp.similarity(item.signature, peer.signature)
+            score = peer_scores.get(index)
+            if score is None:
+                peer = items[index]
+                score = peer_scores[index] = (
+                    -1.0
+                    if peer.signature is None or abs(peer.published - item.published) > STORY_WINDOW
+                    else fp.similarity(item.signature, peer.signature)
+                )
             if score >= best:
                 best, item.story_id, item.story_of_item = score, None, index
 

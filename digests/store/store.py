@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from digests.errors import StoreError
-from digests.models import StoredArticle
+from digests.models import Article, StoredArticle
 from digests.store import (
     archive,
     articles,
@@ -176,6 +176,15 @@ class Store:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _INGEST_LOCK_KEY})
             return articles.add(conn, items, now)
+
+    def known_articles(self, items: Sequence[Article]) -> list[bool]:
+        """For each article, whether it is stored already by canonical URL or (source, GUID),
+        so that ``add_articles`` would call it a duplicate: the pipeline skips classifying and
+        summarizing those (a feed polled again). A read; ``add_articles`` still decides."""
+        if not items:
+            return []
+        with self._tx() as conn:
+            return articles.known(conn, items)
 
     def prune_story_index(self, before: datetime) -> int:
         """Forget near-duplicate bands of articles published before ``before`` (keep them
