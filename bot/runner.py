@@ -164,7 +164,7 @@ class Service:
                                bolt=self._bolt if slack_mode == "http" else None)
         self._web = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
         await self._web.setup()
-        site = web.TCPSite(self._web, app.settings.http.host, self.port, shutdown_timeout=1.0)
+        site = web.TCPSite(self._web, app.settings.http.host, self.port)
         await site.start()
         self.bound_port = int(self._web.addresses[0][1]) if self._web.addresses else self.port
         self._tasks.append(asyncio.create_task(self._start_scheduler(), name="scheduler"))
