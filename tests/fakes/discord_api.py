@@ -49,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -478,6 +479,19 @@ class FakeDiscordApi(FakeServer):
         if webhook_id:
             message["webhook_id"] = webhook_id
         return message
+
+
+_PART_OF = re.compile(r"\((\d+)/(\d+)\)")
+
+
+def part_numbers(messages: list[Message]) -> list[int]:
+    """Each digest message's part number, from the "(k/n)" its first line carries."""
+    numbers = []
+    for m in messages:
+        match = _PART_OF.search(m.content.splitlines()[0])
+        assert match, m.content[:200]
+        numbers.append(int(match.group(1)))
+    return numbers
 
 
 def embed_size(embed: dict[str, Any]) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -32,14 +31,13 @@ from bot.types import Target
 from digests.settings import Secrets
 from digests.store import Store, Subscription
 from tests.bot.delivery.helpers import NOW, add_story, settings_with
-from tests.fakes.discord_api import FakeDiscordApi, Message
+from tests.fakes.discord_api import FakeDiscordApi, part_numbers
 
 BOT_TOKEN = "bot-token-for-tests"
 CHANNEL_ID = "1400000000000000077"
 HOOK_ID = 1300000000000000001
 WORDS = ("harbour", "ministry", "satellite", "railway", "pipeline", "embassy", "refinery",
          "airbase", "reactor", "telecom", "treasury", "shipyard", "customs", "archive")
-PART_OF = re.compile(r"\((\d+)/(\d+)\)")
 
 
 def _long_text(i: int) -> str:
@@ -105,14 +103,6 @@ def stories(store: Store) -> None:
         add_story(store, f"Cyberattack {i} on the {WORDS[i % len(WORDS)]}", summary=_long_text(i))
 
 
-def _part_numbers(messages: list[Message]) -> list[int]:
-    """Each message's part number, from the "(k/n)" its content starts with."""
-    numbers = []
-    for m in messages:
-        match = PART_OF.search(m.content.splitlines()[0])
-        assert match, m.content[:200]
-        numbers.append(int(match.group(1)))
-    return numbers
 
 
 def _recorded(store: Store, outcome: DeliveryOutcome) -> tuple[str, ...]:
@@ -151,7 +141,7 @@ async def test_bot_crash_mid_part_resumes_every_part_exactly_once(
     messages = api.channel_messages(CHANNEL_ID)
     parts = len(messages)
     assert parts >= 3
-    assert _part_numbers(messages) == list(range(1, parts + 1))  # each part once, in order
+    assert part_numbers(messages) == list(range(1, parts + 1))  # each part once, in order
     assert outcome.message_ids == tuple(m.id for m in messages)
     assert len(outcome.story_ids) == 24
     # Part 1 was created by the request in flight at the crash (never answered) and sent
@@ -178,7 +168,7 @@ async def test_bot_send_failing_after_part_k_resumes_without_duplicates(
     retried = await deliver_subscription(app, sub, NOW, senders)
     assert retried.status == "delivered" and retried.delivery_id == failed.delivery_id
     messages = api.channel_messages(CHANNEL_ID)
-    assert _part_numbers(messages) == list(range(1, len(messages) + 1))
+    assert part_numbers(messages) == list(range(1, len(messages) + 1))
     assert retried.message_ids == tuple(m.id for m in messages)
     assert retried.message_ids[:2] == recorded
 
@@ -194,7 +184,7 @@ async def test_webhook_crash_mid_part_repeats_only_the_part_in_flight(
     parts = len(outcome.message_ids)
     assert parts >= 3
     # Part 0 (recorded) never again; part 1 (in flight) twice; every later part once.
-    assert _part_numbers(messages) == [1, 2, *range(2, parts + 1)]
+    assert part_numbers(messages) == [1, 2, *range(2, parts + 1)]
     assert outcome.message_ids == (messages[0].id, *(m.id for m in messages[2:]))
 
 
@@ -208,7 +198,7 @@ async def test_webhook_send_failing_after_part_k_resumes_after_recorded_parts(
     retried = await deliver_subscription(app, sub, NOW, senders)
     assert retried.status == "delivered"
     messages = api.webhook_messages(HOOK_ID)
-    assert _part_numbers(messages) == list(range(1, len(messages) + 1))
+    assert part_numbers(messages) == list(range(1, len(messages) + 1))
     assert retried.message_ids == tuple(m.id for m in messages)
 
 
@@ -235,6 +225,6 @@ async def test_two_digests_due_together_for_one_channel_do_not_interleave(
     messages = api.channel_messages(CHANNEL_ID)
     sizes = [len(o.message_ids) for o in outcomes]
     assert min(sizes) >= 2
-    numbers = _part_numbers(messages)
+    numbers = part_numbers(messages)
     first = sizes[0] if messages[0].id == outcomes[0].message_ids[0] else sizes[1]
     assert numbers == [*range(1, first + 1), *range(1, len(messages) - first + 1)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -24,13 +23,12 @@ from pytest_httpserver import HTTPServer
 from bot.delivery_progress import Progress
 from digests.store import Store
 from tests.bot.runner.test_run_e2e import PYTHON, Bot, _wait
-from tests.fakes.discord_api import FakeDiscordApi, Message
+from tests.fakes.discord_api import FakeDiscordApi, part_numbers
 
 BOT_TOKEN = "bot-token-for-e2e"
 CHANNEL_ID = "1400000000000000077"
 HOOK_ID = 1300000000000000001
 ITEMS = 30
-PART_OF = re.compile(r"\((\d+)/(\d+)\)")
 VOCABULARY = (
     "harbour", "ministry", "satellite", "railway", "pipeline", "embassy", "refinery", "airbase",
     "reactor", "telecom", "treasury", "shipyard", "customs", "archive", "hospital",
@@ -124,13 +122,6 @@ def _settled(db: str) -> bool:
         return not claimed and bool(store.delivered_story_ids("desk", "security"))
 
 
-def _part_numbers(messages: list[Message]) -> list[int]:
-    numbers = []
-    for m in messages:
-        match = PART_OF.search(m.content.splitlines()[0])
-        assert match, m.content[:200]
-        numbers.append(int(match.group(1)))
-    return numbers
 
 
 def _kill_mid_part(bot: DiscordBot, api: FakeDiscordApi) -> int:
@@ -154,7 +145,7 @@ def test_bot_kill_9_mid_digest_posts_every_part_exactly_once(
         bot.start()
         _wait(lambda: _settled(bot.db), 30, "window lost after kill -9", bot)
         messages = api.channel_messages(CHANNEL_ID)
-        parts = _part_numbers(messages)
+        parts = part_numbers(messages)
         assert len(parts) >= 3
         assert parts == list(range(1, len(parts) + 1)), parts  # each part once, in order
         assert _delivered_ids(bot.db, delivery_id) == tuple(m.id for m in messages)
@@ -178,7 +169,7 @@ def test_webhook_kill_9_mid_digest_repeats_only_the_part_in_flight(
         bot.start()
         _wait(lambda: _settled(bot.db), 30, "window lost after kill -9", bot)
         messages = api.webhook_messages(HOOK_ID)
-        parts = _part_numbers(messages)
+        parts = part_numbers(messages)
         total = max(parts)
         assert total >= 3
         # Part 1 (recorded) once; part 2 (in flight at the kill) twice; the rest once.
