@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import pytest
 from aiohttp import web
 
+from bot.app import App
+from bot.delivery import deliver_subscription
+from bot.delivery_progress import Progress
+from bot.senders import Sender
 from digests.models import Article, Summary, TopicScore
 from digests.settings import Settings
-from digests.store import NewArticle, Store
+from digests.store import NewArticle, Store, Subscription
 from tests.fakes.slack_api import FakeSlackApi
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -96,3 +102,33 @@ class HistorySlackApi(FakeSlackApi):
             meta = m.get("metadata") or {}
             out.append(str((meta.get("event_payload") or {}).get("ref")))
         return out
+
+
+class SlowFake(Protocol):
+    """A fake platform API that can hold back its answers (Slack's and Discord's fakes)."""
+
+    delay: float
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None: ...
+
+
+async def crash_mid_part(
+    app: App,
+    sub: Subscription,
+    senders: Mapping[str, Sender],
+    api: SlowFake,
+    posted: Callable[[], int],
+) -> tuple[int, Progress]:
+    """Run a delivery and kill it while part 1 is accepted by the platform (``posted()`` counts
+    accepted messages) but not yet answered; the ledger row's id and recorded progress."""
+    api.delay = 0.5
+    task = asyncio.create_task(deliver_subscription(app, sub, NOW, senders, worker="host:1"))
+    await api.wait_for(lambda: posted() >= 2, timeout=20)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    api.delay = 0.0
+    [row] = app.store.pending_deliveries(NOW + timedelta(minutes=1))
+    progress = Progress.decode(row.message_ids)
+    assert progress.plan_id is not None and len(progress.sent) == 1  # part 0 recorded only
+    return row.id, progress

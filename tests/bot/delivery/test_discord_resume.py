@@ -30,7 +30,7 @@ from bot.senders.registry import make_senders
 from bot.types import Target
 from digests.settings import Secrets
 from digests.store import Store, Subscription
-from tests.bot.delivery.helpers import NOW, add_story, settings_with
+from tests.bot.delivery.helpers import NOW, add_story, crash_mid_part, settings_with
 from tests.fakes.discord_api import FakeDiscordApi, part_numbers
 
 BOT_TOKEN = "bot-token-for-tests"
@@ -116,19 +116,10 @@ def _recorded(store: Store, outcome: DeliveryOutcome) -> tuple[str, ...]:
 async def _crash_mid_part(
     app: App, sub: Subscription, senders: dict[str, Sender], api: FakeDiscordApi
 ) -> int:
-    """Run a delivery and kill it while part 1 is created on Discord but not yet answered."""
-    api.delay = 0.5
-    task = asyncio.create_task(deliver_subscription(app, sub, NOW, senders, worker="host:1"))
-    await api.wait_for(lambda: len(api.messages) >= 2, timeout=20)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    api.delay = 0.0
-    [row] = app.store.pending_deliveries(NOW + timedelta(minutes=1))
-    progress = Progress.decode(row.message_ids)
-    assert progress.plan_id is not None
+    """Kill a delivery while part 1 is created on Discord but not yet answered."""
+    row_id, progress = await crash_mid_part(app, sub, senders, api, lambda: len(api.messages))
     assert progress.sent == (api.messages[0].id,)  # part 0 recorded, part 1 not
-    return row.id
+    return row_id
 
 
 async def test_bot_crash_mid_part_resumes_every_part_exactly_once(

@@ -7,7 +7,6 @@ again only when that lookup is impossible -- at most one duplicate message per c
 
 from __future__ import annotations
 
-import asyncio
 import random
 from datetime import timedelta
 
@@ -15,10 +14,9 @@ import pytest
 
 from bot.app import App
 from bot.delivery import claim_abandoned, deliver_subscription, resolve_pending
-from bot.delivery_progress import Progress
 from bot.senders import Sender
 from digests.store import Delivery, Store, Subscription
-from tests.bot.delivery.helpers import NOW, HistorySlackApi, add_story
+from tests.bot.delivery.helpers import NOW, HistorySlackApi, add_story, crash_mid_part
 
 WORDS = ("harbour", "ministry", "satellite", "railway", "pipeline", "embassy", "refinery",
          "airbase", "reactor", "telecom", "treasury", "shipyard", "customs", "archive")
@@ -42,18 +40,9 @@ def _many_stories(store: Store, n: int = 24) -> None:
 async def _crash_mid_part(
     app: App, sub: Subscription, senders: dict[str, Sender], api: HistorySlackApi
 ) -> int:
-    """Run a delivery and kill it while part 1 is accepted but not yet answered."""
-    api.delay = 0.5
-    task = asyncio.create_task(deliver_subscription(app, sub, NOW, senders, worker="host:1"))
-    await api.wait_for(lambda: len(api.posted) >= 2, timeout=20)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    api.delay = 0.0
-    [row] = app.store.pending_deliveries(NOW + timedelta(minutes=1))
-    progress = Progress.decode(row.message_ids)
-    assert progress.plan_id is not None and len(progress.sent) == 1  # part 0 recorded only
-    return row.id
+    """Kill a delivery while part 1 is accepted by Slack but not yet answered."""
+    row_id, _ = await crash_mid_part(app, sub, senders, api, lambda: len(api.posted))
+    return row_id
 
 
 @pytest.fixture
