@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -132,3 +133,17 @@ async def crash_mid_part(
     progress = Progress.decode(row.message_ids)
     assert progress.plan_id is not None and len(progress.sent) == 1  # part 0 recorded only
     return row.id, progress
+
+
+WORDS = ("harbour", "ministry", "satellite", "railway", "pipeline", "embassy", "refinery",
+         "airbase", "reactor", "telecom", "treasury", "shipyard", "customs", "archive")
+
+
+def long_text(i: int) -> str:
+    """About 800 characters, different enough per story that none cluster together."""
+    rnd = random.Random(i)
+    return " ".join(
+        f"The {rnd.choice(WORDS)} {rnd.choice(WORDS)} incident {i}-{k} "
+        f"{rnd.randrange(10**6)} affected {rnd.choice(WORDS)} systems."
+        for k in range(14)
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import random
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -30,25 +29,19 @@ from bot.senders.registry import make_senders
 from bot.types import Target
 from digests.settings import Secrets
 from digests.store import Store, Subscription
-from tests.bot.delivery.helpers import NOW, add_story, crash_mid_part, settings_with
+from tests.bot.delivery.helpers import (
+    NOW,
+    WORDS,
+    add_story,
+    crash_mid_part,
+    long_text,
+    settings_with,
+)
 from tests.fakes.discord_api import FakeDiscordApi, part_numbers
 
 BOT_TOKEN = "bot-token-for-tests"
 CHANNEL_ID = "1400000000000000077"
 HOOK_ID = 1300000000000000001
-WORDS = ("harbour", "ministry", "satellite", "railway", "pipeline", "embassy", "refinery",
-         "airbase", "reactor", "telecom", "treasury", "shipyard", "customs", "archive")
-
-
-def _long_text(i: int) -> str:
-    rnd = random.Random(i)
-    return " ".join(
-        f"The {rnd.choice(WORDS)} {rnd.choice(WORDS)} incident {i}-{k} "
-        f"{rnd.randrange(10**6)} affected {rnd.choice(WORDS)} systems."
-        for k in range(14)
-    )
-
-
 @pytest.fixture
 def restore_route_base() -> Iterator[None]:
     saved = Route.BASE
@@ -100,7 +93,7 @@ def _subscribe(store: Store, channel: str) -> Subscription:
 def stories(store: Store) -> None:
     """24 long stories: a digest of several Discord messages."""
     for i in range(24):
-        add_story(store, f"Cyberattack {i} on the {WORDS[i % len(WORDS)]}", summary=_long_text(i))
+        add_story(store, f"Cyberattack {i} on the {WORDS[i % len(WORDS)]}", summary=long_text(i))
 
 
 
@@ -200,7 +193,7 @@ async def test_two_digests_due_together_for_one_channel_do_not_interleave(
     arrive together, one digest after the other (per-channel lock in delivery)."""
     for i in range(24):
         add_story(store, f"Cocaine seizure {i} at the {WORDS[i % len(WORDS)]}", topic="drugs",
-                  summary=_long_text(100 + i))
+                  summary=long_text(100 + i))
     subs = [
         store.add_subscription(Subscription(
             id=None, channel_key="desk", platform="discord", channel_id="", topic=topic,

@@ -7,7 +7,6 @@ again only when that lookup is impossible -- at most one duplicate message per c
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 
 import pytest
@@ -16,25 +15,19 @@ from bot.app import App
 from bot.delivery import claim_abandoned, deliver_subscription, resolve_pending
 from bot.senders import Sender
 from digests.store import Delivery, Store, Subscription
-from tests.bot.delivery.helpers import NOW, HistorySlackApi, add_story, crash_mid_part
-
-WORDS = ("harbour", "ministry", "satellite", "railway", "pipeline", "embassy", "refinery",
-         "airbase", "reactor", "telecom", "treasury", "shipyard", "customs", "archive")
-
-
-def _long_text(i: int) -> str:
-    """About 800 characters, different enough per story that none cluster together."""
-    rnd = random.Random(i)
-    return " ".join(
-        f"The {rnd.choice(WORDS)} {rnd.choice(WORDS)} incident {i}-{k} "
-        f"{rnd.randrange(10**6)} affected {rnd.choice(WORDS)} systems."
-        for k in range(14)
-    )
+from tests.bot.delivery.helpers import (
+    NOW,
+    WORDS,
+    HistorySlackApi,
+    add_story,
+    crash_mid_part,
+    long_text,
+)
 
 
 def _many_stories(store: Store, n: int = 24) -> None:
     for i in range(n):
-        add_story(store, f"Cyberattack {i} on the {WORDS[i % len(WORDS)]}", summary=_long_text(i))
+        add_story(store, f"Cyberattack {i} on the {WORDS[i % len(WORDS)]}", summary=long_text(i))
 
 
 async def _crash_mid_part(

@@ -18,6 +18,7 @@ from discord.http import Route
 
 from bot.app import App, make_app
 from bot.discord_app import DigestBot, make_discord_bot
+from bot.senders.discord import use_api_url
 from digests.models import Article, Digest, DigestItem, SourceLink
 from digests.pipeline import store_articles
 from digests.settings import ChannelSettings, Secrets, Settings
@@ -81,6 +82,16 @@ def restore_route_base() -> Iterator[None]:
 async def api(restore_route_base: None) -> AsyncIterator[FakeDiscordApi]:
     async with FakeDiscordApi(bot_token=BOT_TOKEN) as fake:
         yield fake
+
+
+@pytest.fixture
+async def client(api: FakeDiscordApi) -> AsyncIterator[discord.Client]:
+    """A discord.Client logged in against the fake (``/users/@me``), no gateway."""
+    use_api_url(api.api_url)
+    bot = discord.Client(intents=discord.Intents.none())
+    await bot.http.static_login(BOT_TOKEN)
+    yield bot
+    await bot.close()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ returns the message Discord already created; a webhook has no nonce, so it posts
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import discord
 import pytest
@@ -17,10 +15,9 @@ from bot.senders.discord import (
     DiscordSender,
     DiscordWebhookSender,
     part_nonce,
-    use_api_url,
 )
 from bot.types import Target
-from tests.bot.discord.conftest import BOT_TOKEN, make_digest, story, twenty_story_digest
+from tests.bot.discord.conftest import make_digest, story, twenty_story_digest
 from tests.fakes.discord_api import FakeDiscordApi
 
 CHANNEL = Target(name="desk", platform="discord", channel_id="1400000000000000042")
@@ -30,13 +27,6 @@ HOOK = Target(name="hook", platform="discord",
               webhook=FakeDiscordApi.webhook_url(HOOK_ID, "hook-token"))
 
 
-@pytest.fixture
-async def client(api: FakeDiscordApi) -> AsyncIterator[discord.Client]:
-    use_api_url(api.api_url)
-    bot = discord.Client(intents=discord.Intents.none())
-    await bot.http.static_login(BOT_TOKEN)
-    yield bot
-    await bot.close()
 
 
 @pytest.fixture

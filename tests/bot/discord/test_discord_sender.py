@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import discord
@@ -45,14 +44,6 @@ def webhook_sender(api: FakeDiscordApi, session: aiohttp.ClientSession) -> Disco
     return DiscordWebhookSender(session, api_url=api.api_url, timeout=10)
 
 
-@pytest.fixture
-async def client(api: FakeDiscordApi) -> AsyncIterator[discord.Client]:
-    """A discord.Client logged in against the fake (``/users/@me``), no gateway."""
-    use_api_url(api.api_url)
-    bot = discord.Client(intents=discord.Intents.none())
-    await bot.http.static_login(BOT_TOKEN)
-    yield bot
-    await bot.close()
 
 
 def assert_within_limits(api: FakeDiscordApi) -> None:
