@@ -319,12 +319,14 @@ def main() -> None:
         return
     topics = default_topics()
     data = sets()
+    data.update(second_opinions(data))
     if args.errors:
         if args.errors == "real-heldout":
             parser.error("the held-out split is for reporting only")
+        if args.errors not in data:
+            parser.error(f"unknown set {args.errors!r}; one of: {', '.join(data)}")
         errors(data[args.errors], topics)
         return
-    data.update(second_opinions(data))
     model, baseline = model_predict(topics), baseline_predict()
     for name, items in data.items():
         report(name, items, model, baseline)
