@@ -49,8 +49,8 @@ _FACT_REPEAT = 0.75  # share of terms two facts may have in common before one is
 _FACT_CLAUSE_CHARS = 200  # longer fact sentences are trimmed to their fact-bearing clauses
 
 # Weights of the sentence score; position leads (see module docstring).
-_W_POSITION = 1.0
-_W_TITLE = 0.6
+_W_POSITION = 2.0
+_W_TITLE = 1.5
 _W_HEADING = 0.4
 _W_CENTRAL = 3.0
 _W_FACT = 0.1
