@@ -24,6 +24,12 @@ from their FULL text, where the first labels came from the excerpts): its labels
 both annotators agree), "blind/2nd-sure", "long/2nd-sure" (items the second called sure), and the
 agreement of the two annotators with each other: the ceiling any classifier can be measured at.
 
+The fresh set (``fresh_articles.jsonl``: 160 full-length articles, 150-400 words, written and
+labelled by a helper from the topic definitions alone, never seeing the vocabularies or the
+classifier; half of them negatives, most of those hard ones) was measured once before any tuning
+on it: macro-F1 0.919, precision security 0.89, migration 0.86, drugs 0.89 ("fresh/sure", its
+145 items labelled sure: 0.937). Figures on it since are after tuning.
+
 ``--errors SET`` lists the misclassified items of one set (never use it on the held-out split).
 The blind set's first figures were recorded before any tuning; figures on it since are "after
 tuning" (its errors were studied together with the other real sets).
@@ -66,13 +72,17 @@ class Item:
     topics: frozenset[str]
 
 
-def load_jsonl(path: Path, split: str | None = None) -> list[Item]:
+def load_jsonl(
+    path: Path, split: str | None = None, *, confidence: str | None = None
+) -> list[Item]:
     items = []
     for line in path.read_text("utf-8").splitlines():
         if not line.strip():
             continue
         row = json.loads(line)
         if split is not None and row.get("split") != split:
+            continue
+        if confidence is not None and row.get("confidence") != confidence:
             continue
         items.append(Item(row["title"], row["text"], frozenset(row["topics"])))
     return items
@@ -217,6 +227,8 @@ def sets() -> dict[str, list[Item]]:
         "real-dev": load_jsonl(DATA / "real_feed_items.jsonl", "dev"),
         "real-heldout": load_jsonl(DATA / "real_feed_items.jsonl", "heldout"),
         "blind": load_jsonl(DATA / "blind_items.jsonl"),
+        "fresh": load_jsonl(DATA / "fresh_articles.jsonl"),
+        "fresh/sure": load_jsonl(DATA / "fresh_articles.jsonl", confidence="sure"),
     }
     liar = CORPUS / "topics" / "liar-plus" / "liarplus_topic_eval.jsonl"
     if liar.exists():

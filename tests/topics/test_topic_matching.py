@@ -86,6 +86,23 @@ def test_excluded_phrases_hide_their_words(shipped: dict[str, TopicDefinition]) 
     assert "security" in members("National security adviser resigns", "", shipped)
 
 
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("Coca-Cola raises outlook", "Coca-Cola said price rises offset softer volumes in Mexico."),
+        ("Bank apologises after mainframe migration", "Customers were locked out for three days."),
+        ("Derelict Victorian asylum to become 300 homes", "The former asylum closed in 1995."),
+        ("States sue Meta over social media addiction", "Apps are designed to addict children."),
+        ("Flights cancelled as air traffic controllers go on strike", "Unions called the walkout."),
+    ],
+)
+def test_words_of_other_subjects_are_not_the_topic(
+    title: str, body: str, shipped: dict[str, TopicDefinition]
+) -> None:
+    """Hard negatives of the fresh set (bench/topics_eval.py): drink, IT, buildings, apps."""
+    assert members(title, body, shipped) == set()
+
+
 def test_negative_weights_count_against() -> None:
     topics = topic(terms={"cartel": 3, "OPEC": -3})
     assert score("Cartel violence", "", topics).member
