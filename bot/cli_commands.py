@@ -357,14 +357,19 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds_list(args: argparse.Namespace) -> int:
+    """Followed feeds (configured, OPML files expanded; then added at run time), then the
+    stored rows the bot does not poll (a one-off ``ingest URL``, a feed taken out of the
+    config), marked ``"followed": false`` / "[not followed]"."""
+    from bot.poller import configured_feeds
+
     with opened(args) as app:
         states = {f.url: f for f in app.store.list_feeds()}
-        configured = [s for s in app.settings.sources if s.url]
-    rows = []
-    for source in configured:
-        state = states.pop(source.url or "", None)
-        rows.append(_feed_row(source.url or "", source.name, state))
-    rows.extend(_feed_row(url, None, state) for url, state in states.items())
+        configured = configured_feeds(app.settings)
+    rows = [_feed_row(url, name, states.pop(url, None), True) for url, name in configured.items()]
+    rows.extend(_feed_row(url, None, state, True) for url, state in states.items() if state.added)
+    rows.extend(
+        _feed_row(url, None, state, False) for url, state in states.items() if not state.added
+    )
     if args.json:
         print_json(rows)
     elif not rows:
@@ -372,11 +377,19 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             status = "error: " + str(row["last_error"]) if row["last_error"] else "ok"
-            sys.stdout.write(f"{row['url']} [{status}] last success: {row['last_success']}\n")
+            how = (
+                " [not followed]" if not row["followed"]
+                else f" (added by {row['added_by']})" if row["added_by"] else ""
+            )
+            sys.stdout.write(
+                f"{row['url']} [{status}] last success: {row['last_success']}{how}\n"
+            )
     return EXIT_OK
 
 
-def _feed_row(url: str, name: str | None, state: FeedState | None) -> dict[str, object]:
+def _feed_row(
+    url: str, name: str | None, state: FeedState | None, followed: bool
+) -> dict[str, object]:
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
@@ -386,17 +399,75 @@ def _feed_row(url: str, name: str | None, state: FeedState | None) -> dict[str, 
         "last_success": iso(state.last_success) if state else None,
         "last_error": state.last_error if state else None,
         "consecutive_failures": state.error_count if state else 0,
-        "next_poll": iso(state.next_poll) if state else None,
+        "next_poll": iso(state.next_poll) if state and followed else None,
+        "followed": followed,
+        "added_by": state.added_by if state else None,
+        "added_at": iso(state.added_at) if state else None,
     }
 
 
+def cmd_feeds_add(args: argparse.Namespace) -> int:
+    """Follow a feed as the operator: trusted like ``ingest`` (an intranet feed may be
+    followed), fetched and stored now, polled from then on."""
+    from bot.following import CLI_ADDER, clean_feed_url, follow_feed
+
+    clean_feed_url(args.url)  # a bad URL: one line and exit 2 before the store is opened
+    with opened(args) as app:
+        result = asyncio.run(
+            follow_feed(app, args.url, added_by=CLI_ADDER, name=args.name, trusted=True)
+        )
+    if args.json:
+        print_json({
+            "url": result.url,
+            "title": result.title,
+            "new": result.new,
+            "duplicates": result.duplicates,
+            "already": result.already,
+        })
+    elif result.already == "config":
+        sys.stdout.write(f"already following {result.url}: it is in the config file\n")
+    elif result.already == "added":
+        sys.stdout.write(f"already following {result.url} (added by {result.added_by})\n")
+    else:
+        sys.stdout.write(
+            f"now following {result.title} <{result.url}>: {result.new} new articles, "
+            f"{result.duplicates} duplicates\n"
+        )
+    return EXIT_OK
+
+
+def cmd_feeds_remove(args: argparse.Namespace) -> int:
+    """Stop following a feed added at run time; a configured one is an error (exit 2: it
+    must be removed from the config file); one not followed is ``"removed": false``."""
+    from bot.following import clean_feed_url, unfollow_feed
+
+    clean_feed_url(args.url)
+    with opened(args) as app:
+        result = asyncio.run(unfollow_feed(app, args.url))
+        where = app.settings.config_path or "the config file"
+    if result.configured:
+        raise UsageError(f"{result.url} is configured in {where}: remove it there")
+    if args.json:
+        print_json({"url": result.url, "removed": result.removed})
+    elif result.removed:
+        sys.stdout.write(f"no longer following {result.url}\n")
+    else:
+        sys.stdout.write(f"{result.url} is not followed: nothing removed\n")
+    return EXIT_OK
+
+
 def cmd_feeds_export(args: argparse.Namespace) -> int:
+    """The followed feeds as OPML: configured (OPML files expanded), then added at run time."""
+    from bot.poller import configured_feeds
     from digests.sources.opml import OpmlFeed, write_opml
 
     with opened(args) as app:
-        feeds = {s.url: s.name or "" for s in app.settings.sources if s.url}
-        for state in app.store.list_feeds():
-            feeds.setdefault(state.url, state.title or "")
+        states = app.store.list_feeds()
+        titles = {s.url: s.title for s in states}
+        feeds = {u: n or titles.get(u) or "" for u, n in configured_feeds(app.settings).items()}
+        for state in states:
+            if state.added:
+                feeds.setdefault(state.url, state.title or "")
     text = write_opml([OpmlFeed(title=t, url=u) for u, t in feeds.items()], "digestbot feeds")
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")

@@ -12,6 +12,9 @@ Choices made here:
   the asker only; a digest with stories is posted to the channel.
 - ``subscribe``/``unsubscribe`` answer in the channel (everyone should see that it changed);
   ``ask``, ``search``, ``topics``, ``subscriptions``, ``feeds`` and ``help`` answer the asker.
+- ``feeds add URL [name]`` and ``feeds remove URL`` change what the bot follows for everyone:
+  the same permission as subscribing, and a change is answered in the channel. A URL from
+  chat is fetched like any URL the operator did not list (no private addresses).
 - Nothing here blocks the event loop: store work runs in a thread.
 """
 
@@ -29,13 +32,15 @@ from typing import Literal, Protocol, cast, get_args
 from zoneinfo import ZoneInfo
 
 from bot.app import App
+from bot.following import follow_feed, unfollow_feed
+from bot.poller import configured_feeds
 from bot.schedules import parse_schedule
 from bot.types import CommandContext, Reply
-from digests.errors import DigestbotError, UsageError
+from digests.errors import DigestbotError, SourceError, UsageError
 from digests.models import SourceLink
 from digests.queries import answer_question, topic_digest
 from digests.settings import Settings
-from digests.store.types import Subscription
+from digests.store.types import FeedState, Subscription
 from digests.timewindow import parse_window
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,8 @@ DEFAULT_SCHEDULE = "daily 08:00"
 SEARCH_LIMIT = 5
 MAX_QUERY_CHARS = 1000
 NOT_ALLOWED = "You are not allowed to change this channel's subscriptions."
+NOT_ALLOWED_FEEDS = "You are not allowed to change the feeds this bot follows."
+FEED_ACTIONS = ("list", "add", "remove")
 
 USAGE: dict[str, str] = {
     "digest": "/news digest [topic] [since] (e.g. /news digest security 7d)",
@@ -59,7 +66,7 @@ USAGE: dict[str, str] = {
     "or cron 0 8 * * mon-fri)",
     "unsubscribe": "/news unsubscribe TOPIC",
     "subscriptions": "/news subscriptions",
-    "feeds": "/news feeds",
+    "feeds": "/news feeds [add URL [name] | remove URL]",
     "help": "/news help",
 }
 
@@ -73,7 +80,9 @@ HELP_TEXT = "\n".join(
         f"{USAGE['subscribe']} - this channel gets the digest on a schedule",
         f"{USAGE['unsubscribe']} - stop that",
         f"{USAGE['subscriptions']} - what this channel is subscribed to",
-        f"{USAGE['feeds']} - the feeds and their health",
+        "/news feeds - the feeds this bot follows and their health",
+        "/news feeds add URL [name] - follow a feed (RSS, Atom or JSON Feed)",
+        "/news feeds remove URL - stop following a feed added here",
         "/digest [topic] is short for /news digest [topic].",
     ]
 )
@@ -116,9 +125,30 @@ def parse_command(text: str) -> Command:
         return _malformed(name, "needs a topic")
     if name == "unsubscribe" and len(args) != 1:
         return _malformed(name, "needs exactly one topic")
-    if name in ("topics", "subscriptions", "feeds", "help") and args:
+    if name == "feeds" and args:
+        return _parse_feeds(rest)
+    if name in ("topics", "subscriptions", "help") and args:
         return _malformed(name, "takes no arguments")
     return Command(known, args)
+
+
+def _parse_feeds(rest: str) -> Command:
+    """``feeds list``, ``feeds add URL [name words]``, ``feeds remove URL``."""
+    action, *tail = rest.split(maxsplit=1)
+    action = action.lower()
+    words = tail[0].split(maxsplit=1) if tail else []
+    if action == "list" and not words:
+        return Command("feeds", ("list",))
+    if action == "add":
+        if not words:
+            return _malformed("feeds", "add needs a feed URL")
+        name = " ".join(words[1].split()) if len(words) > 1 else ""
+        return Command("feeds", ("add", words[0], name[:MAX_QUERY_CHARS]))
+    if action == "remove":
+        if len(words) != 1:
+            return _malformed("feeds", "remove needs exactly one feed URL")
+        return Command("feeds", ("remove", words[0]))
+    return _malformed("feeds", "takes list, add URL [name] or remove URL")
 
 
 def _malformed(name: str, why: str) -> Command:
@@ -177,6 +207,10 @@ async def _dispatch(app: App, command: Command, ctx: CommandContext) -> Reply:
             return await _unsubscribe(app, args[0], ctx)
         case "subscriptions":
             return await _subscriptions(app, ctx)
+        case "feeds" if args[:1] == ("add",):
+            return await _feeds_add(app, args[1], args[2], ctx)
+        case "feeds" if args[:1] == ("remove",):
+            return await _feeds_remove(app, args[1], ctx)
         case "feeds":
             return await _feeds(app)
         case _:
@@ -402,19 +436,65 @@ def _channel_tz(settings: Settings, ctx: CommandContext) -> str:
 
 
 async def _feeds(app: App) -> Reply:
-    states = {f.url: f for f in await asyncio.to_thread(app.store.list_feeds)}
+    """The followed feeds: configured ones (OPML files expanded) and local paths, then the
+    feeds added at run time. Other stored rows (a one-off ``ingest``, a feed taken out of the
+    config) are not polled and not listed."""
+
+    def read() -> tuple[dict[str, str | None], list[FeedState]]:
+        return configured_feeds(app.settings), app.store.list_feeds()
+
+    configured, stored = await asyncio.to_thread(read)
+    states = {f.url: f for f in stored}
     lines = ["Feeds:"]
     tz = app.settings.timezone
+    for url, name in configured.items():
+        lines.append(_feed_line(name or url, states.pop(url, None), tz))
     for source in app.settings.sources:
-        if source.url is None:
+        if source.path is not None and not source.path.lower().endswith(".opml"):
             lines.append(f"{source.name or source.path} - local path {source.path}")
-            continue
-        lines.append(_feed_line(source.name or source.url, states.pop(source.url, None), tz))
     for url, state in states.items():
-        lines.append(_feed_line(getattr(state, "title", "") or url, state, tz))
+        if state.added:
+            name = f"{state.title} ({url})" if state.title and state.title != url else url
+            lines.append(f"{_feed_line(name, state, tz)}; added by {state.added_by}")
     if len(lines) == 1:
-        return Reply(text="No feeds are configured or stored.")
+        return Reply(text=f"No feeds are followed. {USAGE['feeds']}")
     return Reply(text="\n".join(lines))
+
+
+async def _feeds_add(app: App, text: str, name: str, ctx: CommandContext) -> Reply:
+    if not ctx.can_manage:
+        return Reply(text=NOT_ALLOWED_FEEDS)
+    try:
+        result = await follow_feed(
+            app, text, added_by=f"{ctx.platform}:{ctx.user_id}", name=name or None,
+            trusted=False,
+        )
+    except SourceError as e:
+        reason = " ".join(e.reason.split()) or "not a feed"
+        return Reply(text=f"Could not follow {e.source}: {reason} (nothing was added).")
+    shown = _feed_name(result.title, result.url)
+    if result.already == "config":
+        return Reply(text=f"Already following {shown}: it is in the config file.")
+    if result.already == "added":
+        return Reply(text=f"Already following {shown} (added by {result.added_by}).")
+    articles = "article" if result.new == 1 else "articles"
+    return Reply(text=f"Now following {shown}: {result.new} new {articles}.", ephemeral=False)
+
+
+async def _feeds_remove(app: App, text: str, ctx: CommandContext) -> Reply:
+    if not ctx.can_manage:
+        return Reply(text=NOT_ALLOWED_FEEDS)
+    result = await unfollow_feed(app, text)
+    shown = _feed_name(result.title, result.url)
+    if result.configured:
+        return Reply(text=f"{shown} is in the config file; remove it there.")
+    if not result.removed:
+        return Reply(text=f"{result.url} is not followed. {USAGE['feeds']}")
+    return Reply(text=f"No longer following {shown}.", ephemeral=False)
+
+
+def _feed_name(title: str, url: str) -> str:
+    return f"{title} ({url})" if title and title != url else url
 
 
 def _feed_line(name: str, state: object | None, tz: str) -> str:

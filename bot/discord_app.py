@@ -29,7 +29,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import App
-from bot.commands import CommandMetrics, handle_command
+from bot.commands import FEED_ACTIONS, CommandMetrics, handle_command
 from bot.senders.discord import api_url_from_env, message_kwargs, use_api_url
 from bot.types import CommandContext, Reply
 from digests.errors import ConfigError
@@ -204,9 +204,20 @@ class NewsCog(commands.Cog):
     async def news_subscriptions(self, interaction: discord.Interaction) -> None:
         await self.run(interaction, "subscriptions")
 
-    @news.command(name="feeds", description="The feeds and their health")
-    async def news_feeds(self, interaction: discord.Interaction) -> None:
-        await self.run(interaction, "feeds")
+    @news.command(name="feeds", description="The feeds this bot follows; add or remove one")
+    @app_commands.describe(action="list (default), add or remove a feed",
+                           url="The feed's URL (for add and remove)",
+                           name="A name for the feed (add; default: the feed's title)")
+    @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in FEED_ACTIONS])
+    async def news_feeds(self, interaction: discord.Interaction, action: str | None = None,
+                         url: str | None = None, name: str | None = None) -> None:
+        action = action or ("add" if url else "list")
+        if action == "list":
+            await self.run(interaction, "feeds")
+            return
+        # The same text a Slack user types: "feeds add URL [name]", "feeds remove URL".
+        await self.run(interaction, "feeds", action, url or "", name if action == "add" else "",
+                       public=self.can_manage(interaction))
 
     @news.command(name="help", description="What the news commands do")
     async def news_help(self, interaction: discord.Interaction) -> None:

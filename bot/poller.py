@@ -6,6 +6,14 @@ parsing, classifying and storing is ``digests.pipeline``; this module only decid
 (interval + jitter, exponential backoff on failure) and reports (metrics, health notices).
 Local path sources are re-read by every worker on their interval: the store's dedupe makes a
 re-read cheap, so they need no lease.
+
+Only followed feeds are polled: the configured ones (``configured_feeds``: settings sources
+and the feeds of configured OPML files) and those added at run time (``bot.following``, used by
+``/news feeds add`` and ``digestbot feeds add``). A feed row written by a one-off
+``digestbot ingest URL``, or left by a feed taken out of the config, keeps its validators and
+health but is not polled. A feed added from chat is fetched like any URL not listed by the
+operator (``trusted=False``: no private, loopback or link-local address unless
+``fetch.allow_private_addresses``); one added from the CLI is the operator's, so trusted.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ from digests.store.types import FeedState
 from digests.timewindow import parse_duration
 
 log = logging.getLogger(__name__)
+
+CLI_ADDER = "cli"  # ``added_by`` of feeds the operator added with ``digestbot feeds add``
 
 Outcome = Literal["ok", "not_modified", "error"]
 
@@ -143,11 +153,10 @@ class Poller:
     async def poll_once(self, now: datetime | None = None) -> PollReport:
         """Poll every feed due at ``now`` that this worker can claim, and due local paths."""
         now = now or self.app.clock()
-        store = self.app.store
         if not self._registered:
             await asyncio.to_thread(self._register_feeds)
             self._registered = True
-        claimed = await asyncio.to_thread(store.claim_due_feeds, self.worker_id, now, self._lease)
+        claimed = await self._claim(now)
         feed_results = await asyncio.gather(*(self._poll_feed(state, now) for state in claimed))
         path_results = await self._poll_paths(now)
         self.last_poll = now
@@ -173,7 +182,9 @@ class Poller:
     def _register_feeds(self) -> None:
         """Read the configured sources (OPML files too); each URL gets a feed row once.
 
-        An existing row keeps its poll state; this runs once per poller, in a thread.
+        An existing row keeps its poll state; this runs once per poller, in a thread. The
+        configured URLs found here are the ones ``claim_due_feeds`` claims (with the feeds
+        added at run time), for the life of this poller.
         """
         self._feeds, self._paths = _configured_sources(self.app.settings, self._interval)
         store = self.app.store
@@ -181,9 +192,19 @@ class Poller:
             if store.get_feed(url) is None:
                 store.upsert_feed(FeedState(url=url, title=source.spec.name or ""))
 
+    async def _claim(self, now: datetime) -> list[FeedState]:
+        return await asyncio.to_thread(
+            self.app.store.claim_due_feeds, self.worker_id, now, self._lease,
+            configured=tuple(self._feeds),
+        )
+
     async def _poll_feed(self, state: FeedState, now: datetime) -> _FeedResult:
         configured = self._feeds.get(state.url)
-        spec = configured.spec if configured else SourceSpec(state.url, trusted=False)
+        if configured:
+            spec = configured.spec
+        else:  # added at run time: its articles keep the name (source) it was added with
+            trusted = state.added_by == CLI_ADDER
+            spec = SourceSpec(state.url, state.title or None, trusted=trusted)
         interval = configured.interval if configured else self._interval
         started = time.perf_counter()
         seconds = 0.0
@@ -208,7 +229,8 @@ class Poller:
             now, interval, failures,
             max_backoff=self._max_backoff, jitter=self._jitter, rng=self._rng,
         )
-        released = await self._release(state.url, result, now, next_poll, error)
+        keep_title = not configured and bool(state.title)  # an added feed keeps its name
+        released = await self._release(state.url, result, now, next_poll, error, keep_title)
         self._record(outcome, seconds, new)
         log.info(
             "polled feed url=%s outcome=%s new=%d duplicates=%d seconds=%.3f next_poll=%s%s",
@@ -248,7 +270,7 @@ class Poller:
 
     async def _release(
         self, url: str, result: SourceResult, now: datetime, next_poll: datetime,
-        error: str | None,
+        error: str | None, keep_title: bool = False,
     ) -> bool:
         status = None if error is not None else 304 if result.not_modified else 200
         try:
@@ -256,7 +278,7 @@ class Poller:
                 self.app.store.release_feed, url, self.worker_id,
                 next_poll=next_poll, polled_at=now, etag=result.etag,
                 last_modified=result.last_modified, status=status, error=error,
-                title=result.title,
+                title=None if keep_title else result.title,
             )
         except DigestbotError as e:
             log.error("could not record the poll of %s: %s (its lease will expire)", url, e)
@@ -321,6 +343,14 @@ def _configured_sources(
             else:
                 paths.append(_Configured(SourceSpec(spec.location, source.name), interval))
     return feeds, paths
+
+
+def configured_feeds(settings: Settings) -> dict[str, str | None]:
+    """The configured feed URLs (settings sources, then the feeds of configured OPML files,
+    in config order) with their configured names; reads the OPML files, so call it from a
+    thread in the event loop."""
+    feeds, _ = _configured_sources(settings, timedelta(minutes=15))
+    return {url: source.spec.name for url, source in feeds.items()}
 
 
 def _jitter(text: str) -> timedelta:

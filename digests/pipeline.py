@@ -240,7 +240,7 @@ async def ingest(
             )
             new, dups, new_ids = new + n, dups + d, new_ids + ids
             if result.spec.is_url:
-                await asyncio.to_thread(_record_feed, store, result, now)
+                await asyncio.to_thread(record_feed, store, result, now)
             if progress:
                 progress(result.spec.location)
     finally:
@@ -249,9 +249,18 @@ async def ingest(
     return IngestReport(new=new, duplicates=dups, failed=tuple(failures), new_ids=tuple(new_ids))
 
 
-def _record_feed(store: Store, result: SourceResult, now: datetime) -> None:
-    """Keep the conditional-GET validators and the feed's health after a one-off ingest."""
+def record_feed(
+    store: Store, result: SourceResult, now: datetime, *, next_poll: datetime | None = None
+) -> None:
+    """Keep the conditional-GET validators and the feed's health after a one-off fetch.
+
+    A one-off ``ingest`` of a URL does not make the bot poll it: only configured feeds and
+    feeds added at run time are polled (the row keeps whether it was added). ``next_poll``
+    (default: keep the stored one) is when the poller should fetch it next.
+    """
     state = store.get_feed(result.spec.location) or FeedState(url=result.spec.location)
+    if next_poll is not None:
+        state = replace(state, next_poll=next_poll)
     if result.failures:
         state = replace(
             state,
@@ -264,7 +273,8 @@ def _record_feed(store: Store, result: SourceResult, now: datetime) -> None:
             state,
             etag=result.etag or state.etag,
             last_modified=result.last_modified or state.last_modified,
-            title=result.title or state.title,
+            # A feed added at run time keeps the title it was added with (maybe a name).
+            title=state.title if state.added and state.title else result.title or state.title,
             last_polled=now,
             last_success=now,
             last_status=304 if result.not_modified else 200,

@@ -3,10 +3,16 @@
 A claim is one ``UPDATE ... WHERE url IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``:
 on PostgreSQL concurrent claimers skip each other's rows, on SQLite the statement holds the
 write lock. A lease that expired (its worker died) is due again.
+
+Only followed feeds are claimed: the configured URLs the caller passes, and rows added at run
+time (``added_at`` set by ``add``, cleared by ``remove``). Other rows (a feed fetched once by
+``digestbot ingest URL``, or one taken out of the config) keep their validators and health in
+case the feed comes back, but are never polled.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +40,8 @@ def _state(row: Any) -> FeedState:
         error_count=row.error_count,
         lease_owner=row.lease_owner,
         lease_until=row.lease_until,
+        added_by=row.added_by,
+        added_at=row.added_at,
     )
 
 
@@ -47,7 +55,10 @@ def list_all(conn: Connection) -> list[FeedState]:
 
 
 def upsert(conn: Connection, state: FeedState) -> None:
-    """Insert or replace a feed's state; an existing lease is kept as it is."""
+    """Insert or replace a feed's state; an existing lease is kept as it is, and so are an
+    existing row's ``added_by``/``added_at`` (the poller and one-off ingests upsert rows too;
+    only ``add``/``remove`` change whether a feed was added). A new row takes them from
+    ``state``."""
     values = {
         "url": state.url,
         "title": state.title,
@@ -60,17 +71,72 @@ def upsert(conn: Connection, state: FeedState) -> None:
         "last_error": state.last_error,
         "error_count": state.error_count,
     }
-    stmt = insert(conn, feeds).values(**values, lease_owner=None, lease_until=None)
+    stmt = insert(conn, feeds).values(
+        **values,
+        lease_owner=None,
+        lease_until=None,
+        added_by=state.added_by,
+        added_at=state.added_at,
+    )
     update = {k: stmt.excluded[k] for k in values if k != "url"}
     conn.execute(stmt.on_conflict_do_update(index_elements=[feeds.c.url], set_=update))
 
 
+def add(conn: Connection, url: str, title: str, added_by: str, now: datetime) -> FeedState:
+    """Follow ``url`` from now on; the row as stored.
+
+    A new URL gets a row (due at once); an existing row that was not added (a one-off ingest,
+    a feed taken out of the config) becomes added and keeps its validators and health; a
+    non-empty ``title`` replaces its title. A row already added is left as it is: its
+    ``added_by``/``added_at`` stay the first ones, which is how the caller tells.
+    """
+    stmt = insert(conn, feeds).values(
+        url=url, title=title, error_count=0, added_by=added_by, added_at=now
+    )
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=[feeds.c.url]))
+    values: dict[str, Any] = {"added_by": added_by, "added_at": now}
+    if title:
+        values["title"] = title
+    conn.execute(
+        sa.update(feeds).where(feeds.c.url == url, feeds.c.added_at.is_(None)).values(**values)
+    )
+    state = get(conn, url)
+    assert state is not None  # inserted or already there, in this transaction
+    return state
+
+
+def remove(conn: Connection, url: str) -> bool:
+    """Stop following a feed added at run time: clears ``added_by``/``added_at`` (the row,
+    its validators and health stay). False when ``url`` is no added feed."""
+    stmt = (
+        sa.update(feeds)
+        .where(feeds.c.url == url, feeds.c.added_at.is_not(None))
+        .values(added_by=None, added_at=None)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
 def claim_due(
-    conn: Connection, worker: str, now: datetime, lease: timedelta, limit: int
+    conn: Connection,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    configured: Collection[str],
 ) -> list[FeedState]:
+    """Lease due followed feeds: a url in ``configured``, or a row added at run time.
+
+    ``configured`` goes into the statement as an ``IN`` list (one bound parameter per URL;
+    both backends take tens of thousands).
+    """
+    followed = sa.or_(
+        feeds.c.added_at.is_not(None),
+        feeds.c.url.in_(sorted(set(configured))),
+    )
     due = (
         sa.select(feeds.c.url)
         .where(
+            followed,
             sa.or_(feeds.c.next_poll.is_(None), feeds.c.next_poll <= now),
             sa.or_(feeds.c.lease_until.is_(None), feeds.c.lease_until <= now),
         )

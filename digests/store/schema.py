@@ -122,6 +122,9 @@ feeds = sa.Table(
     sa.Column("error_count", sa.Integer, nullable=False),
     sa.Column("lease_owner", sa.Text, nullable=True),
     sa.Column("lease_until", UTCDateTime, nullable=True),
+    # Set when the feed was followed at run time (``Store.add_feed``), not from the config.
+    sa.Column("added_by", sa.Text, nullable=True),
+    sa.Column("added_at", UTCDateTime, nullable=True),
 )
 
 subscriptions = sa.Table(

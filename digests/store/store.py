@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -352,7 +352,8 @@ class Store:
         """Insert or replace a feed's state (validators, health, next poll).
 
         The lease fields of ``state`` are ignored: an existing lease stays as it is; use
-        ``claim_due_feeds``/``release_feed`` for leases.
+        ``claim_due_feeds``/``release_feed`` for leases. So are ``added_by``/``added_at`` of
+        an existing row (use ``add_feed``/``remove_feed``); a new row takes them from ``state``.
         """
         with self._tx(write=True) as conn:
             feeds.upsert(conn, state)
@@ -361,10 +362,42 @@ class Store:
         with self._tx() as conn:
             return feeds.list_all(conn)
 
+    def add_feed(self, url: str, title: str, added_by: str, now: datetime) -> FeedState:
+        """Follow ``url`` from now on (``/news feeds add``, ``digestbot feeds add``); the row
+        as stored. ``added_by``: who, e.g. "slack:U123", "discord:456", "cli".
+
+        Idempotent: a feed already added stays as it was, so the returned ``added_at`` is
+        earlier than ``now`` (and ``added_by`` the first adder's). An existing row that was
+        not added (a one-off ingest, a feed taken out of the config) becomes added and keeps
+        its validators and health. A non-empty ``title`` replaces the stored one. Whether the
+        URL is configured is the caller's business (the store does not know the config).
+        """
+        now = _aware(now, "now")
+        with self._tx(write=True) as conn:
+            return feeds.add(conn, url, title, added_by, now)
+
+    def remove_feed(self, url: str) -> bool:
+        """Stop following a feed added at run time; False when ``url`` is not one (a
+        configured feed is refused by the caller; here it would simply be "not added").
+
+        The row stays, with its validators and health, in case the feed is added again;
+        it is no longer polled unless it is configured.
+        """
+        with self._tx(write=True) as conn:
+            return feeds.remove(conn, url)
+
     def claim_due_feeds(
-        self, worker: str, now: datetime, lease: timedelta, limit: int = 50
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        *,
+        configured: Collection[str],
     ) -> list[FeedState]:
-        """Lease up to ``limit`` due feeds (``next_poll`` unset or <= now) to ``worker``.
+        """Lease up to ``limit`` due followed feeds (``next_poll`` unset or <= now) to
+        ``worker``: those whose url is in ``configured`` (the config's feeds, OPML files
+        expanded) and those added at run time (``add_feed``). Other rows are never claimed.
 
         A feed leased to another worker is skipped until its lease expires; concurrent
         claimers get disjoint sets. Most overdue first.
@@ -373,7 +406,7 @@ class Store:
         if limit <= 0:
             return []
         with self._tx(write=True) as conn:
-            return feeds.claim_due(conn, worker, now, lease, limit)
+            return feeds.claim_due(conn, worker, now, lease, limit, configured)
 
     def release_feed(
         self,

@@ -60,6 +60,10 @@ class FeedState:
 
     ``lease_owner``/``lease_until`` are managed by ``claim_due_feeds``/``release_feed`` only;
     ``upsert_feed`` leaves an existing lease as it is.
+
+    ``added_by``/``added_at`` are set when the feed was followed at run time (``add_feed``:
+    "slack:U123", "discord:456", "cli") and cleared by ``remove_feed``; ``upsert_feed`` never
+    changes them on an existing row. Only configured feeds and added ones are polled.
     """
 
     url: str
@@ -74,6 +78,13 @@ class FeedState:
     error_count: int = 0  # consecutive failed polls
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    added_by: str | None = None
+    added_at: datetime | None = None
+
+    @property
+    def added(self) -> bool:
+        """Followed at run time (``/news feeds add``, ``digestbot feeds add``)."""
+        return self.added_at is not None
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -197,3 +199,44 @@ def test_a_store_at_head_opens_without_importing_alembic(tmp_path: Path) -> None
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_0004_adds_the_run_time_feed_columns_and_goes_back_down(store_url: str) -> None:
+    """Up from 0003 keeps the feed rows (none of them added); down to 0003 drops the columns
+    and keeps the rows; up again works."""
+    engine = _engine(store_url)
+    try:
+        migrate.upgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO feeds (url, title, etag, error_count) "
+                "VALUES ('https://e.com/f', 'F', '\"v1\"', 0)"
+            ))
+        migrate.upgrade(engine)
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("feeds")}
+        assert {"added_by", "added_at"} <= columns
+    finally:
+        engine.dispose()
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with Store.open(store_url) as store:
+        feed = store.get_feed("https://e.com/f")
+        assert feed is not None and feed.etag == '"v1"' and not feed.added
+        store.add_feed("https://e.com/g", "G", "slack:U1", now)
+        assert store.get_feed("https://e.com/g") == store.add_feed("https://e.com/g", "", "x", now)
+    engine = _engine(store_url)
+    try:
+        with engine.connect() as conn, conn.begin():
+            command.downgrade(migrate.alembic_config(conn), "0003")
+        assert migrate.current_revision(engine) == "0003"
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("feeds")}
+        assert "added_by" not in columns and "added_at" not in columns
+        with engine.connect() as conn:
+            urls = conn.execute(sa.text("SELECT url FROM feeds ORDER BY url")).scalars().all()
+        assert urls == ["https://e.com/f", "https://e.com/g"]
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "0004"
+    finally:
+        engine.dispose()
+    with Store.open(store_url) as store:
+        again = store.get_feed("https://e.com/g")
+        assert again is not None and not again.added  # down and up: the marks are gone

@@ -29,6 +29,13 @@ CTX = CommandContext(platform="cli", channel_id="term", user_id="me")
         ("topics", Command("topics")),
         ("subscriptions", Command("subscriptions")),
         ("feeds", Command("feeds")),
+        ("feeds list", Command("feeds", ("list",))),
+        ("feeds add https://x.example/feed", Command("feeds", ("add", "https://x.example/feed",
+                                                               ""))),
+        ("feeds ADD <https://x.example/feed|x.example/feed>  Harbour   desk",
+         Command("feeds", ("add", "<https://x.example/feed|x.example/feed>", "Harbour desk"))),
+        ("feeds remove  https://x.example/feed ",
+         Command("feeds", ("remove", "https://x.example/feed"))),
         ("help", Command("help")),
         ("", Command("help")),
     ],
@@ -48,6 +55,12 @@ def test_parse(text: str, expected: Command) -> None:
         ("unsubscribe a b", "unsubscribe needs exactly one topic."),
         ("digest a 1d extra", "digest takes at most a topic and a window."),
         ("topics please", "topics takes no arguments."),
+        ("feeds add", "feeds add needs a feed URL."),
+        ("feeds remove", "feeds remove needs exactly one feed URL."),
+        ("feeds remove https://a.example/f https://b.example/f",
+         "feeds remove needs exactly one feed URL."),
+        ("feeds please", "feeds takes list, add URL [name] or remove URL."),
+        ("feeds list all", "feeds takes list, add URL [name] or remove URL."),
     ],
 )
 def test_malformed_is_help_with_a_note(text: str, error: str) -> None:
@@ -82,7 +95,7 @@ async def test_digest_window_alone_and_twice(app: App) -> None:
     assert "give one topic and one window at most" in reply.text
 
 
-async def test_feeds_show_health_of_configured_and_stored_feeds(app: App) -> None:
+async def test_feeds_show_health_of_configured_and_added_feeds(app: App) -> None:
     app.settings = app.settings.model_copy(update={"sources": (
         SourceSettings(url="https://feeds.example/ok.xml", name="OK Feed"),
         SourceSettings(url="https://feeds.example/new.xml"),
@@ -91,9 +104,12 @@ async def test_feeds_show_health_of_configured_and_stored_feeds(app: App) -> Non
     app.store.upsert_feed(FeedState(url="https://feeds.example/ok.xml", title="OK",
                                     last_polled=NOW - timedelta(minutes=5),
                                     next_poll=NOW + timedelta(minutes=10)))
+    app.store.add_feed("https://feeds.example/broken.xml", "Broken", "slack:U1", NOW)
     app.store.upsert_feed(FeedState(url="https://feeds.example/broken.xml", title="Broken",
                                     last_error="HTTP 500", error_count=3,
                                     next_poll=NOW + timedelta(hours=1)))
+    # Fetched once by `digestbot ingest URL` (or taken out of the config): not polled, not shown.
+    app.store.upsert_feed(FeedState(url="https://feeds.example/once.xml", title="Once"))
     reply = await handle_command(app, "feeds", CTX)
     lines = reply.text.splitlines()
     assert lines[0] == "Feeds:"
@@ -101,7 +117,11 @@ async def test_feeds_show_health_of_configured_and_stored_feeds(app: App) -> Non
                         "next poll 2026-02-11 09:10 UTC")
     assert lines[2] == "https://feeds.example/new.xml - not polled yet"
     assert lines[3] == "samples/ - local path samples/"
-    assert lines[4].startswith("Broken - last success never; last error: HTTP 500 (3 in a row)")
+    assert lines[4] == (
+        "Broken (https://feeds.example/broken.xml) - last success never; "
+        "last error: HTTP 500 (3 in a row); next poll 2026-02-11 10:00 UTC; added by slack:U1"
+    )
+    assert len(lines) == 5 and "Once" not in reply.text
     assert reply.ephemeral
 
 

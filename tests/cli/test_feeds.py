@@ -1,0 +1,134 @@
+"""``digestbot feeds add|remove|list|export``: following feeds from the command line, against
+a local HTTP server (the operator is trusted: an intranet feed may be followed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from digests.sources.opml import parse_opml
+from digests.store import Store
+from tests.cli.conftest import Workdir
+from tests.cli.harness import DATA, Run, count_articles
+
+Cli = Callable[..., Run]
+CONFIGURED = "https://news.example.org/world.xml"
+
+
+@pytest.fixture
+def feed_url(httpserver: HTTPServer) -> str:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        DATA.joinpath("feed.xml").read_bytes(), content_type="application/rss+xml",
+        headers={"ETag": '"v1"'})
+    return httpserver.url_for("/feed.xml")
+
+
+def config(workdir: Workdir) -> str:
+    return str(workdir.write("feeds.yaml", f"sources:\n  - url: {CONFIGURED}\n    name: World\n"))
+
+
+def test_add_fetches_stores_and_follows(cli: Cli, workdir: Workdir, feed_url: str) -> None:
+    run = cli("feeds", "add", feed_url, "--json")
+    assert run.code == 0, run.err
+    assert run.json() == {"url": feed_url, "title": "Example Wire", "new": 2, "duplicates": 0,
+                          "already": None}
+    assert count_articles(workdir.db_url) == 2
+    store = Store.open(workdir.db_url)
+    try:
+        state = store.get_feed(feed_url)
+    finally:
+        store.close()
+    assert state is not None and state.added_by == "cli" and state.etag == '"v1"'
+
+    again = cli("feeds", "add", f"  {feed_url}/  ", "--name", "Other", "--json")
+    assert again.code == 0
+    assert again.json()["already"] == "added" and again.json()["new"] == 0
+
+    text = cli("feeds", "add", feed_url)
+    assert text.out == f"already following {feed_url} (added by cli)\n"
+
+
+def test_add_with_a_name_and_plain_output(cli: Cli, feed_url: str) -> None:
+    run = cli("feeds", "add", feed_url, "--name", "Wire desk")
+    assert run.code == 0, run.err
+    assert run.out == f"now following Wire desk <{feed_url}>: 2 new articles, 0 duplicates\n"
+    listed = cli("feeds", "list", "--json").json()
+    assert [(r["url"], r["title"], r["followed"], r["added_by"]) for r in listed] == [
+        (feed_url, "Wire desk", True, "cli")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://files.example/feed.xml", "only http:// and https:// feed URLs"),
+        ("not a url", "a URL has no spaces"),
+        ("https://x.example/" + "a" * 2000, "URL too long"),
+    ],
+)
+def test_add_bad_url_is_one_line_exit_2(
+    cli: Cli, workdir: Workdir, url: str, message: str
+) -> None:
+    run = cli("feeds", "add", url, "--json")
+    run.assert_clean_error()
+    assert run.err.startswith("digestbot: error: ") and message in run.err
+    assert run.out == ""
+    assert not (workdir.path / "data" / "test.db").exists()  # refused before the store opens
+
+
+def test_add_of_a_page_that_is_not_a_feed_adds_nothing(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        "<!doctype html><html><body>Hello</body></html>", content_type="text/html")
+    url = httpserver.url_for("/page")
+    run = cli("feeds", "add", url, "--json")
+    run.assert_clean_error()
+    assert f"{url}: " in run.err and "HTML page, not a feed" in run.err
+    assert cli("feeds", "list", "--json").json() == []
+
+
+def test_remove_added_unknown_and_configured(cli: Cli, workdir: Workdir, feed_url: str) -> None:
+    conf = config(workdir)
+    assert cli("feeds", "add", feed_url, "--config", conf).code == 0
+    gone = cli("feeds", "remove", feed_url, "--config", conf, "--json")
+    assert gone.code == 0 and gone.json() == {"url": feed_url, "removed": True}
+    again = cli("feeds", "remove", feed_url, "--config", conf, "--json")
+    assert again.code == 0 and again.json() == {"url": feed_url, "removed": False}
+    plain = cli("feeds", "remove", "https://never.example/feed", "--config", conf)
+    assert plain.out == "https://never.example/feed is not followed: nothing removed\n"
+    configured = cli("feeds", "remove", CONFIGURED, "--config", conf, "--json")
+    configured.assert_clean_error()
+    assert f"{CONFIGURED} is configured in {conf}: remove it there" in configured.err
+
+
+def test_list_marks_feeds_that_are_not_followed(
+    cli: Cli, workdir: Workdir, feed_url: str, httpserver: HTTPServer
+) -> None:
+    conf = config(workdir)
+    httpserver.expect_request("/once.xml").respond_with_data(
+        DATA.joinpath("feed.xml").read_bytes(), content_type="application/rss+xml")
+    once = httpserver.url_for("/once.xml")
+    assert cli("ingest", once, "--config", conf).code == 0  # a one-off: not followed
+    assert cli("feeds", "add", feed_url, "--config", conf).code == 0
+
+    rows = cli("feeds", "list", "--config", conf, "--json").json()
+    assert [(r["url"], r["followed"], r["added_by"]) for r in rows] == [
+        (CONFIGURED, True, None),
+        (feed_url, True, "cli"),
+        (once, False, None),
+    ]
+    assert rows[2]["next_poll"] is None and rows[2]["last_success"] is not None
+
+    text = cli("feeds", "list", "--config", conf).out.splitlines()
+    assert text[1].endswith(" (added by cli)")
+    assert text[2].startswith(f"{once} [ok]") and text[2].endswith(" [not followed]")
+
+    exported = cli("feeds", "export", "--config", conf)
+    assert exported.code == 0
+    feeds = parse_opml(exported.out.encode(), source="stdout")
+    assert [(f.url, f.title) for f in feeds] == [
+        (CONFIGURED, "World"), (feed_url, "Example Wire")
+    ]
