@@ -24,6 +24,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
@@ -32,12 +33,13 @@ from bot.app import App
 from bot.commands import CommandMetrics, handle_command
 from bot.senders.slack import SlackSender, escape_plain, make_slack_client
 from bot.types import CommandContext, Reply, Target
+from bot.web import SLACK_EVENTS_PATH
 from digests.errors import DeliveryError, DigestbotError
 from digests.render import slack as render_slack
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
+EVENTS_PATH = SLACK_EVENTS_PATH
 MAX_FOLLOWUPS = 5  # Slack accepts 5 posts to one response_url (within 30 minutes)
 REPLY_BUDGET = 3500  # characters per reply message, well inside Slack's limits
 LINK_LABEL_BUDGET = 200
@@ -57,11 +59,14 @@ def make_slack_app(
     """The Bolt app with the ``/news`` and ``/digest`` commands, on the bot token's client.
 
     HTTP mode needs ``SLACK_SIGNING_SECRET``. In Socket Mode without one, a random secret is
-    used, so an HTTP request can never pass verification (closed rather than open). With
-    ``metrics``, every command's time to answer is observed (``command_seconds``).
+    used, so an HTTP request can never pass verification (closed rather than open). Without
+    ``SLACK_BOT_TOKEN`` (HTTP mode only) the commands still work: every answer goes to the
+    command's ``response_url``, which needs no token; only scheduled posts and a digest too
+    long for ``response_url`` need the token. With ``metrics``, every command's time to answer
+    is observed (``command_seconds``).
     """
     token = app.secrets.slack_bot_token
-    if not token:
+    if not token and socket_mode:
         raise DigestbotError("SLACK_BOT_TOKEN is not set: the Slack app cannot start")
     signing_secret = app.secrets.slack_signing_secret
     if not signing_secret:
@@ -72,12 +77,21 @@ def make_slack_app(
             )
         signing_secret = secrets.token_hex(32)
     web_client = client or make_slack_client(token)
-    with _client_token_only(web_client):
+    if token:
+        with _client_token_only(web_client):
+            bolt = AsyncApp(
+                client=web_client,
+                signing_secret=signing_secret,
+                name="digestbot",
+                process_before_response=False,
+            )
+    else:
         bolt = AsyncApp(
             client=web_client,
             signing_secret=signing_secret,
             name="digestbot",
             process_before_response=False,
+            authorize=_no_token,
         )
     sender = SlackSender(web_client, min_interval=app.settings.delivery.min_interval_seconds)
     allowed = frozenset(app.settings.permissions.slack_allowed_users)
@@ -107,6 +121,12 @@ def make_slack_app(
     bolt.command("/news")(on_news)
     bolt.command("/digest")(on_digest)
     return bolt
+
+
+async def _no_token(**_: Any) -> AuthorizeResult:
+    """Bolt's authorization without a bot token: the request is verified (signature), the
+    answers go to ``response_url``; nothing here calls the Web API."""
+    return AuthorizeResult(enterprise_id=None, team_id=None)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from bot.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
+SLACK_EVENTS_PATH = "/slack/events"
 PING_TIMEOUT = 3.0  # seconds; a probe must answer well within a load balancer's timeout
 APP_KEY = web.AppKey("digestbot_app", App)
 
@@ -88,8 +89,17 @@ def make_web_app(
         from bot.slack_app import add_slack_routes
 
         add_slack_routes(web_app, bolt)
+    else:
+        web_app.router.add_post(SLACK_EVENTS_PATH, _slack_closed)
     _add_archive(web_app, app)
     return web_app
+
+
+async def _slack_closed(request: web.Request) -> web.Response:
+    """``POST /slack/events`` with Slack's HTTP mode off (no ``SLACK_SIGNING_SECRET``, or
+    Socket Mode): nothing can be verified, so every request is refused as an unsigned one."""
+    log.warning("refused a Slack request: HTTP mode is off (set SLACK_SIGNING_SECRET)")
+    return web.json_response({"error": "Slack HTTP mode is off"}, status=401)
 
 
 def _add_archive(web_app: web.Application, app: App) -> None:

@@ -71,7 +71,7 @@ async def test_empty_digest_answers_only_the_asker(slash: SlashClient) -> None:
     result = await slash.send("digest drugs 30m")
     [message] = await slash.followups(result)
     assert message["response_type"] == "ephemeral"
-    assert message["text"] == "No news for drugs in the last 30m."
+    assert message["text"] == "There is no news for drugs in the last 30m."
 
 
 async def test_digest_without_topic_in_unconfigured_channel_asks_which(
@@ -141,6 +141,7 @@ async def test_unknown_or_empty_input_gets_help(slash: SlashClient, text: str) -
     [
         ("digest nosuchtopic", "unknown topic 'nosuchtopic'"),
         ("digest security 400d", "bad window '400d'"),
+        ("digest security yesterday", "bad window 'yesterday'"),
         ("subscribe security at teatime", "bad schedule 'at teatime'"),
         ("subscribe", "subscribe needs a topic."),
         ("ask", "ask needs some words."),
@@ -247,12 +248,15 @@ async def test_allow_list_keeps_others_from_subscribing(
 # --- construction ------------------------------------------------------------------------------
 
 
-def test_no_bot_token_no_app(db_path: Path) -> None:
+def test_what_each_mode_needs(db_path: Path) -> None:
+    """HTTP mode needs the signing secret (a bot token is optional: answers go to
+    response_url); Socket Mode needs the bot token."""
     app = open_app(db_path)
     try:
         app.secrets = Secrets(slack_signing_secret="x")
+        assert make_slack_app(app) is not None
         with pytest.raises(DigestbotError, match="SLACK_BOT_TOKEN"):
-            make_slack_app(app)
+            make_slack_app(app, socket_mode=True)
         app.secrets = Secrets(slack_bot_token=BOT_TOKEN)
         with pytest.raises(DigestbotError, match="SLACK_SIGNING_SECRET"):
             make_slack_app(app)
