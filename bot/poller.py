@@ -338,6 +338,9 @@ def _configured_sources(
             log.error("source %s: %s", source.location, e)
             continue
         for spec in specs:
+            if spec.error is not None:
+                log.error("source %s: %s", spec.location, spec.error)
+                continue
             if spec.is_url:  # a feed listed in an OPML file
                 feeds.setdefault(spec.location, _Configured(spec, interval))
             else:

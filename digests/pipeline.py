@@ -46,6 +46,7 @@ class SourceSpec:
     location: str
     name: str | None = None
     trusted: bool = True  # configured by the operator (CLI or config), not by a chat user
+    error: str | None = None  # known unreadable before any fetch (a broken OPML file)
 
     @property
     def is_url(self) -> bool:
@@ -85,7 +86,10 @@ def resolve_sources(locations: Sequence[str], settings: Settings) -> list[Source
     out: list[SourceSpec] = []
     for spec in specs:
         if not spec.is_url and spec.location.lower().endswith(".opml"):
-            out.extend(_expand_opml(spec))
+            try:
+                out.extend(_expand_opml(spec))
+            except DigestbotError as e:  # one failed entry; the other sources still go in
+                out.append(replace(spec, error=_reason(e)))
         else:
             out.append(spec)
     return out
@@ -107,6 +111,8 @@ async def read_source(
     options: FetchOptions,
 ) -> SourceResult:
     """Fetch and parse one source; every failure becomes a one-line ``IngestFailure``."""
+    if spec.error is not None:
+        return SourceResult(spec, failures=(IngestFailure(spec.location, spec.error),))
     try:
         if spec.is_url:
             return await _read_feed_url(spec, store, client, options)

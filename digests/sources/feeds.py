@@ -4,6 +4,10 @@ feedparser is always given bytes (never a URL: it has no timeout). Its own HTML 
 off because every text field is reduced to plain text here anyway (``htmltext``), which is
 safe and about twice as fast. Two real-world breakages are repaired before parsing: a malformed
 XML declaration (``<?xml?xml ... ??>``) and undeclared ``rss:`` element prefixes.
+
+Broken XML is otherwise read leniently (an unescaped ``&`` or an unknown entity is common), except
+a truncated document: one that is not well-formed and does not end with its root's closing tag
+(a download cut short) fails as a whole, so no damaged item is stored in place of the real one.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import feedparser
 from digests.errors import SourceError
 from digests.models import Article
 from digests.sources.htmltext import collapse, html_fragment_to_text, plain_text
+from digests.sources.sniff import FEED_ROOTS, local_name, markup_text, xml_root
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ _HTML_START = re.compile(
 _TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
 # feedparser "bozo" reasons that do not mean the document is broken.
 _HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
+_TRAILING_SPACE = " \t\r\n\x00"
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,11 @@ def _parse_xml_feed(data: bytes, url: str, source_name: str | None) -> ParsedFee
         parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     except Exception as e:  # feedparser is lenient, but guard the boundary anyway
         raise SourceError(url, f"feed parser failed: {_one_line(e)}") from e
+    exc = parsed.get("bozo_exception")
+    if parsed.get("bozo") and type(exc).__name__ not in _HARMLESS_BOZO:
+        root = _unclosed_feed_root(data)
+        if root is not None:
+            raise SourceError(url, f"malformed feed: truncated (no closing </{root}>)")
     feed = parsed.feed
     title = _text_field(feed, "title")
     link = _absolute(url, feed.get("link"))
@@ -118,6 +129,30 @@ def _raise_if_not_feed(parsed: Any, data: bytes, url: str) -> None:
     if broken and exc is not None:
         raise SourceError(url, f"malformed feed: {_one_line(exc)}")
     raise SourceError(url, "not an RSS, Atom or JSON feed")
+
+
+def _unclosed_feed_root(data: bytes) -> str | None:
+    """The root (rss, feed, rdf:RDF) of a feed document that does not end with its closing tag.
+
+    Whitespace, comments and processing instructions after the closing tag are allowed, and so
+    is a closing tag that lacks only its final ``>``: every item before it is complete. A
+    document whose closing tag is followed by other junk (an injected script, a PHP warning)
+    was not cut short either.
+    """
+    text = markup_text(data)
+    root = xml_root(text)
+    if root is None or local_name(root) not in FEED_ROOTS:
+        return None
+    end = text.rstrip(_TRAILING_SPACE)
+    while end.endswith(("-->", "?>")):
+        start = end.rfind("<!--" if end.endswith("-->") else "<?")
+        if start < 0:
+            break
+        end = end[:start].rstrip(_TRAILING_SPACE)
+    closing = rf"</{re.escape(root)}\s*>"
+    if re.search(closing + r"?\Z", end[-1024:]) or re.search(closing, text):
+        return None  # complete, or complete and followed by junk (read leniently, as before)
+    return root
 
 
 def _article_from_entry(entry: Mapping[str, Any], feed_url: str, source: str) -> Article | None:

@@ -3,6 +3,11 @@
 A file article's url is its ``file://`` URL and its date the file's mtime unless the content
 carries one (Markdown front matter, page metadata, feed entries). One bad file in a folder is a
 failure entry; it never stops the others.
+
+The suffix says what a file is. A file without a known suffix (``feed__1a2b``, ``index.php``)
+is sniffed from its first 4 KB: an XML document whose root is rss, feed or rdf:RDF, or a JSON
+object with a jsonfeed.org ``version``, is read as a feed; anything else is refused when named
+directly and skipped silently inside a folder.
 """
 
 from __future__ import annotations
@@ -10,10 +15,13 @@ from __future__ import annotations
 import codecs
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 
 import charset_normalizer
 import yaml
@@ -24,6 +32,7 @@ from digests.models import Article
 from digests.sources.extract import html_to_text
 from digests.sources.feeds import TITLE_WORDS, parse_feed
 from digests.sources.htmltext import collapse, html_fragment_to_text, plain_text
+from digests.sources.sniff import SNIFF_BYTES, Sniffed, sniff
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +52,13 @@ _BOMS = (
 )
 _WESTERN = frozenset({"cp1252", "latin_1", "iso8859_15"})
 _MARKDOWN = MarkdownIt("commonmark")
+# A suffix worth quoting in a message (".jpg", ".docx"), not the tail of "large_1.2MB_feed__01b5".
+_REAL_SUFFIX = re.compile(r"\.(?=[^.]*[A-Za-z])[A-Za-z0-9]{1,10}")
+# What to tell a user about an unknown file that is not a feed, by what it looks like.
+_RENAME_HINTS = {
+    "text": "text: name it .txt or .md to read it as an article",
+    "an HTML page": "an HTML page: name it .html to read it as an article",
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,8 @@ def read_local(path: Path) -> LocalResult:
 
     A missing path, or a folder without a single supported file, raises SourceError; a file
     that cannot be read becomes a failure entry. Hidden files and folders are skipped, and so
-    are unsupported files inside folders (a file given directly is a failure).
+    are unsupported files inside folders that do not sniff as feeds (a file given directly is a
+    failure).
     """
     if not path.exists():
         raise SourceError(str(path), "no such file or folder")
@@ -81,21 +98,62 @@ def read_local(path: Path) -> LocalResult:
 
 
 def iter_source_files(folder: Path) -> Iterator[Path]:
-    """Supported, non-hidden files under ``folder``, sorted, symlinked folders not followed."""
+    """Supported, non-hidden files under ``folder``, sorted, symlinked folders not followed.
+
+    A file without a supported suffix is included when it sniffs as a feed.
+    """
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                found.append(Path(dirpath) / name)
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            if path.suffix.lower() in SUPPORTED_SUFFIXES or _is_sniffed_feed(path):
+                found.append(path)
     yield from sorted(found)
 
 
+def _is_sniffed_feed(path: Path) -> bool:
+    try:
+        return sniff_file(path).kind is not None
+    except SourceError as e:  # unreadable: it cannot be told from an image, so skip it too
+        log.debug("file not sniffed path=%s reason=%s", path, e.reason)
+        return False
+
+
+def sniff_file(path: Path) -> Sniffed:
+    """What a file is by its content: its first ``SNIFF_BYTES`` decide, except for a JSON object
+    without a JSON Feed ``version`` up front, which is read whole (still a text, not a binary).
+    """
+    try:
+        mode = path.stat().st_mode
+        if not (S_ISREG(mode) or S_ISDIR(mode)):  # a FIFO would block: never open it
+            raise SourceError(str(path), "not a regular file")
+        with path.open("rb") as f:
+            head = f.read(SNIFF_BYTES + 1)
+        found = sniff(head[:SNIFF_BYTES], complete=len(head) <= SNIFF_BYTES)
+        if found.undecided and path.stat().st_size <= MAX_FILE_BYTES:
+            found = sniff(path.read_bytes(), complete=True)
+    except OSError as e:
+        raise SourceError(str(path), f"cannot read: {e.strerror or e}") from e
+    return found
+
+
 def read_file(path: Path) -> list[Article]:
-    """Articles of one file, chosen by its suffix; SourceError with a one-line reason."""
+    """Articles of one file, chosen by its suffix (else sniffed); SourceError, one-line reason."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise SourceError(str(path), f"unsupported file type {suffix or '(no suffix)'!r}")
+        found = sniff_file(path)
+        if found.kind is None:
+            looks = _RENAME_HINTS.get(found.looks_like, found.looks_like)
+            raise SourceError(
+                str(path),
+                f"unsupported file type {_suffix_label(path)}: "
+                f"not a feed or article file ({looks})",
+            )
+        data, _ = _read_bytes(path)
+        return list(parse_feed(data, path.resolve().as_uri()).articles)
     data, mtime = _read_bytes(path)
     url = path.resolve().as_uri()
     source = path.resolve().parent.name or "local"
@@ -107,6 +165,11 @@ def read_file(path: Path) -> list[Article]:
     if suffix in MARKDOWN_SUFFIXES:
         return [_markdown_article(text, path, url, source, mtime)]
     return [_text_article(text, path, url, source, mtime)]
+
+
+def _suffix_label(path: Path) -> str:
+    suffix = path.suffix
+    return repr(suffix.lower()) if _REAL_SUFFIX.fullmatch(suffix) else "(no known suffix)"
 
 
 def decode_text(data: bytes, source: str) -> str:
@@ -162,8 +225,11 @@ def _text_article(text: str, path: Path, url: str, source: str, mtime: datetime)
 
 
 def _markdown_article(text: str, path: Path, url: str, source: str, mtime: datetime) -> Article:
-    """Front matter (``title``, ``date``, ``author``) when present; else the first heading."""
-    meta, text = _front_matter(text)
+    """Front matter (``title``, ``published`` or ``date``, ``author``) when present; else the
+    first heading for the title and the mtime for the date.
+    """
+    meta, text = _front_matter(text, str(path))
+    published = _front_matter_date(meta, str(path))
     lines = text.splitlines()
     tokens = _MARKDOWN.parse(text)
     title = collapse(str(meta.get("title") or ""))
@@ -189,7 +255,7 @@ def _markdown_article(text: str, path: Path, url: str, source: str, mtime: datet
         url=url,
         body=body,
         source=source,
-        published=_meta_date(meta.get("date")) or mtime,
+        published=published or mtime,
         author=author,
     )
 
@@ -198,8 +264,12 @@ def _markdown_text(markdown: str) -> str:
     return html_fragment_to_text(_MARKDOWN.render(markdown))
 
 
-def _front_matter(text: str) -> tuple[dict[str, object], str]:
-    """YAML front matter between ``---`` lines at the top (Jekyll/Hugo style), if valid."""
+def _front_matter(text: str, source: str) -> tuple[dict[str, object], str]:
+    """YAML front matter between ``---`` lines at the top (Jekyll/Hugo style), and the rest.
+
+    No closing line: not front matter, the text is all body. Front matter that is not valid
+    YAML, or not a mapping, is a SourceError ("bad front matter: ...") rather than a title.
+    """
     stripped = text.lstrip("\ufeff")
     if not stripped.startswith("---"):
         return {}, text
@@ -210,15 +280,67 @@ def _front_matter(text: str) -> tuple[dict[str, object], str]:
         if lines[end].strip() in ("---", "..."):
             try:
                 meta = yaml.safe_load("\n".join(lines[1:end]))
-            except yaml.YAMLError:
-                return {}, text
-            if isinstance(meta, dict):
-                return {str(k): v for k, v in meta.items()}, "\n".join(lines[end + 1 :])
-            return {}, text
+            except yaml.YAMLError as e:
+                raise SourceError(source, f"bad front matter: {_yaml_problem(e)}") from e
+            except Exception as e:  # PyYAML lets ValueError out, e.g. for "date: 2025-13-45"
+                raise SourceError(source, f"bad front matter: {_one_line(e)}") from e
+            if meta is None:  # nothing between the lines
+                meta = {}
+            if not isinstance(meta, dict):
+                raise SourceError(
+                    source,
+                    f"bad front matter: not a mapping of keys to values "
+                    f"(a YAML {_yaml_kind(meta)})",
+                )
+            return {str(k): v for k, v in meta.items()}, "\n".join(lines[end + 1 :])
     return {}, text
 
 
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    """One line from a (multi-line) PyYAML error, with file line numbers (``---`` is line 1)."""
+    if not isinstance(e, yaml.MarkedYAMLError):
+        return _one_line(e)
+    mark = e.problem_mark
+    where = f"line {mark.line + 2}, column {mark.column + 1}: " if mark else ""
+    text = f"{where}{e.problem or e.context or 'invalid YAML'}"
+    if e.context and e.problem:
+        text += f" ({e.context}"
+        text += f" from line {e.context_mark.line + 2})" if e.context_mark else ")"
+    return collapse(text)[:200]
+
+
+def _yaml_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    return "scalar"
+
+
+def _one_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return collapse(lines[0])[:200] if lines else type(e).__name__
+
+
+def _front_matter_date(meta: dict[str, object], source: str) -> datetime | None:
+    """``published`` (else ``date``) from front matter, aware UTC; None when neither is set."""
+    for key in ("published", "date"):
+        value = meta.get(key)
+        if value is None or value == "":
+            continue
+        found = _meta_date(value)
+        if found is None:
+            raise SourceError(
+                source,
+                f"bad front matter: {key}: {collapse(str(value))[:60]!r} is not a date "
+                "(YYYY-MM-DD, or an ISO 8601 date and time)",
+            )
+        return found
+    return None
+
+
 def _meta_date(value: object) -> datetime | None:
+    """A date, datetime, ISO 8601 or RFC 2822 string as aware UTC; naive means UTC."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
@@ -227,6 +349,10 @@ def _meta_date(value: object) -> datetime | None:
         try:
             return _meta_date(datetime.fromisoformat(value.strip()))
         except ValueError:
+            pass
+        try:
+            return _meta_date(parsedate_to_datetime(value.strip()))
+        except (TypeError, ValueError, IndexError):
             return None
     return None
 

@@ -130,26 +130,84 @@ def test_good_and_bad_sources_together(cli: Cli, workdir: Workdir) -> None:
     assert count_articles(workdir.db_url) == 5
 
 
-def test_corpus_odd_feeds_ingest_or_fail_in_one_line(cli: Cli, workdir: Workdir) -> None:
+def test_corpus_odd_feeds_without_suffixes_are_ingested(cli: Cli, workdir: Workdir) -> None:
+    """odd/ holds feeds named like ``large_1.2MB_feed__01b5...``: sniffed, read as given."""
     odd = skip_without_corpus("feeds", "odd")
-    as_given = cli("ingest", odd, "--json")  # suffix-less files: a clean failure, not a crash
-    as_given.assert_clean_error(lines=1)
+    first = cli("ingest", odd, "--json")
+    assert first.code == 0, first.err
+    assert first.err_lines == []
+    report = first.json()
+    assert report["failed"] == []
+    assert report["new"] + report["duplicates"] == 183  # every item of the six feeds
+    assert report["new"] >= 150
+    assert count_articles(workdir.db_url) == report["new"]
 
-    folder = workdir.path / "odd"
+    again = cli("ingest", odd, "--json").json()
+    assert again == {"new": 0, "duplicates": 183, "failed": []}
+
+    folder = workdir.path / "odd"  # the same files with suffixes: the very same articles
     folder.mkdir()
     for file in sorted(odd.iterdir()):
         suffix = ".json" if file.name.startswith("jsonfeed") else ".xml"
         shutil.copyfile(file, folder / (file.name.replace(".", "_") + suffix))
-    run = cli("ingest", folder, "--json")
-    assert "Traceback" not in run.err
-    report = run.json()
-    assert all("\n" not in f["error"] for f in report["failed"])
-    assert len(report["failed"]) <= 1, report["failed"]
-    assert report["new"] >= 50
+    assert cli("ingest", folder, "--json").json() == {"new": 0, "duplicates": 183, "failed": []}
+    single = cli("ingest", next(odd.glob("large_1.2MB_feed__*")), "--json")
+    assert single.code == 0 and single.json()["duplicates"] > 0
     assert count_articles(workdir.db_url) == report["new"]
-    again = cli("ingest", folder, "--json").json()
-    assert again["new"] == 0
-    assert again["duplicates"] == report["new"] + report["duplicates"]
+
+
+def test_unknown_file_given_directly_is_one_line_without_its_fake_suffix(
+    cli: Cli, workdir: Workdir
+) -> None:
+    path = workdir.write("large_1.2MB_notes__01b5", "Meeting notes\nWe met.\n")
+    run = cli("ingest", path, "--json")
+    run.assert_clean_error(lines=1)
+    (failure,) = run.json()["failed"]
+    assert failure["error"].startswith("unsupported file type (no known suffix): not a feed")
+    assert ".2mb" not in failure["error"].lower()
+    assert count_articles(workdir.db_url) == 0
+
+
+def test_truncated_feed_stores_nothing_and_blocks_nothing(cli: Cli, workdir: Workdir) -> None:
+    """A feed cut off mid-download fails whole; the complete feed then stores every item."""
+    assert cli("ingest", SAMPLES, "--json").json()["new"] == 1
+    data = (DATA / "feed.xml").read_bytes()
+    cut = workdir.path / "cut" / "feed.xml"
+    cut.parent.mkdir()
+    cut.write_bytes(data[: data.rindex(b"</channel>") + 7])  # ends in "</chann"
+
+    run = cli("ingest", cut, "--json")
+
+    run.assert_clean_error(lines=1)
+    (failure,) = run.json()["failed"]
+    assert failure == {
+        "source": str(cut),
+        "error": "malformed feed: truncated (no closing </rss>)",
+    }
+    assert run.json()["new"] == 0 and run.json()["duplicates"] == 0
+    assert run.err_lines == [f"digestbot: failed {cut}: {failure['error']}"]
+    assert count_articles(workdir.db_url) == 1
+
+    complete = cli("ingest", DATA / "feed.xml", "--json")
+    assert complete.json() == {"new": 2, "duplicates": 0, "failed": []}
+    assert count_articles(workdir.db_url) == 3
+
+
+def test_markdown_front_matter_date_and_bad_front_matter(cli: Cli, workdir: Workdir) -> None:
+    workdir.write(
+        "notes/dated.md", "---\ntitle: Dated note\npublished: 2024-03-01\n---\nBody text.\n"
+    )
+    bad = workdir.write("notes/bad.md", "---\ntitle: [unclosed\n---\n# Heading\n\nBody.\n")
+    run = cli("ingest", workdir.path / "notes", "--json")
+    assert run.code == 0, run.err
+    report = run.json()
+    assert report["new"] == 1
+    (failure,) = report["failed"]
+    assert failure["source"] == str(bad)
+    assert failure["error"].startswith("bad front matter: line 2, column 17: expected ',' or ']'")
+    assert len(run.err_lines) == 1 and "Traceback" not in run.err
+    found = cli("search", "Dated note", "--json").json()
+    assert [r["title"] for r in found] == ["Dated note"]
 
 
 # --- end to end, as a user runs it --------------------------------------------------------
@@ -175,3 +233,25 @@ def test_subprocess_missing_file_is_exit_2_and_one_line(workdir: Workdir) -> Non
     )
     run.assert_clean_error(lines=1)
     assert "missing.txt" in run.err and "no such file" in run.err
+
+
+@pytest.mark.parametrize(
+    ("opml", "reason_word"),
+    [('<opml version="2.0"><body><outline text="x" xmlUrl="https://a.example/f', "opml"),
+     (None, "no such file")],
+)
+def test_broken_opml_is_one_failed_entry_and_the_rest_goes_in(
+    cli: Cli, workdir: Workdir, opml: str | None, reason_word: str
+) -> None:
+    path = workdir.path / "feeds.opml"
+    if opml is not None:
+        path.write_text(opml, encoding="utf-8")
+    run = cli("ingest", path, SAMPLES, "--json")
+    assert run.code == 0, run.err
+    report = run.json()
+    assert report["new"] == 1
+    [failure] = report["failed"]
+    assert failure["source"] == str(path)
+    assert reason_word in failure["error"].lower() and "\n" not in failure["error"]
+    alone = cli("ingest", path, "--json")
+    assert alone.code == 2 and alone.json()["failed"][0]["source"] == str(path)

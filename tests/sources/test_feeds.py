@@ -118,3 +118,59 @@ def test_bad_input_gives_one_line_source_error(data: bytes, reason: str) -> None
     assert reason in info.value.reason
     assert info.value.source == FEED_URL
     assert "\n" not in str(info.value)
+
+
+def _cut(data: bytes, before: bytes, keep: int = 0) -> bytes:
+    """``data`` cut off just before the last ``before``, keeping ``keep`` bytes of it."""
+    at = data.rindex(before)
+    return data[: at + keep]
+
+
+@pytest.mark.parametrize(
+    ("data", "root"),
+    [
+        (b"<rss><channel><item><title>x</title>", "rss"),
+        (_cut((DATA / "rss20.xml").read_bytes(), b"</channel>", keep=7), "rss"),  # "</chann"
+        (_cut((DATA / "rss20.xml").read_bytes(), b"</item>"), "rss"),  # mid-item
+        (_cut((DATA / "atom.xml").read_bytes(), b"</entry>") + b"\n", "feed"),
+        (_cut((DATA / "rss10.rdf").read_bytes(), b"</rdf:RDF>", keep=4), "rdf:RDF"),
+        (_cut((DATA / "rss20.xml").read_bytes(), b"</rss>", keep=3), "rss"),  # "</r"
+        ('<rss version="2.0"><channel><item><title>Grüße</title>'.encode("utf-16"), "rss"),
+        # comments, declaration repair and rss: prefixes do not hide a missing end
+        (b"<!-- c -->\n<?xml?xml version='1.0'??>\n<rss><rss:channel><rss:item>", "rss"),
+    ],
+)
+def test_truncated_feed_fails_whole(data: bytes, root: str) -> None:
+    with pytest.raises(SourceError) as info:
+        parse_feed(data, FEED_URL)
+    assert info.value.reason == f"malformed feed: truncated (no closing </{root}>)"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # not well-formed, but complete: read leniently as before
+        b'<rss version="2.0"><channel><item><title>A & B</title>'
+        b"<link>https://a.example/1?x=1&y=2</link></item></channel></rss>",
+        b'<rss version="2.0"><channel><item><title>A &nbsp;&bogus; B</title>'
+        b"<link>https://a.example/1</link></item></channel></rss>\n\n",
+        # the closing tag followed by comments, a PI, whitespace, NUL padding
+        b'<rss version="2.0"><channel><item><title>A & B</title>'
+        b"<link>https://a.example/1</link></item></channel></rss >\n<!-- 0.2s -->\n<?pi x?>\0\0",
+        # only the final ">" missing: every item is whole
+        b'<rss version="2.0"><channel><item><title>A & B</title>'
+        b"<link>https://a.example/1</link></item></channel></rss",
+        # junk after the closing tag (an injected script) is not a cut-off download
+        b'<rss version="2.0"><channel><item><title>A &amp; B</title>'
+        b"<link>https://a.example/1</link></item></channel></rss><script>track()</script>",
+    ],
+)
+def test_broken_but_complete_feed_is_still_read(data: bytes) -> None:
+    (article,) = parse_feed(data, FEED_URL).articles
+    assert article.url.startswith("https://a.example/1")
+    assert article.title.startswith("A")
+
+
+def test_truncated_html_is_not_called_a_truncated_feed() -> None:
+    with pytest.raises(SourceError, match="HTML page"):
+        parse_feed(b"<!DOCTYPE html><html><head><title>Hi</title></head><body><p>x", FEED_URL)
