@@ -118,7 +118,7 @@ class Digest:
         return not self.items
 
     def empty_text(self) -> str:
-        return f"No news for {self.topic} in the last {self.window}."
+        return f"There is no news for {self.topic} in the last {self.window}."
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def render(d: Digest) -> dict[str, Any]:
         "archive_url": d.archive_url,
         "more": d.more,
         "items": [_item(item) for item in d.items],
+        "message": d.empty_text() if d.empty else "",  # what the text formats say when empty
     }
 
 
@@ -80,6 +81,7 @@ class _DigestIn(TypedDict):
     color: NotRequired[str]
     archive_url: NotRequired[str | None]
     generated_at: NotRequired[datetime | None]
+    message: NotRequired[str]  # derived from the rest: read and ignored
 
 
 @cache

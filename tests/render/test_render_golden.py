@@ -40,7 +40,7 @@ def test_empty_digest_says_no_news(fmt: str, empty_digest: Digest) -> None:
     if fmt == "json":
         assert json.loads(output)["items"] == []
     else:
-        assert "No news for security in the last 24h." in output
+        assert "There is no news for security in the last 24h." in output
 
 
 @pytest.mark.parametrize("fmt", ["json", "slack", "discord"])

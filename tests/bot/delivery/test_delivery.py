@@ -201,7 +201,7 @@ async def test_empty_window_recorded_without_a_message(
         id=None, channel_key="desk", platform="slack", channel_id="C1", topic="migration",
         schedule="daily 08:00", options={"post_empty": True}, created_at=NOW))
     shown = await deliver_subscription(app, loud, SLOT, senders)
-    assert shown.status == "delivered" and "No news for migration" in _texts(slack_api)
+    assert shown.status == "delivered" and "There is no news for migration" in _texts(slack_api)
 
 
 async def test_filters_cap_and_more_line(

@@ -97,7 +97,7 @@ async def test_empty_digest_answers_only_the_asker(
     assert original_deleted(api, token)  # ...so the public placeholder goes away
     [message] = api.followups(token)
     assert message.ephemeral
-    assert message.content == "No news for drugs in the last 30m."
+    assert message.content == "There is no news for drugs in the last 30m."
 
 
 async def test_unknown_topic_is_a_one_line_ephemeral_error(
