@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from digests.errors import ConfigError, DigestbotError
@@ -217,13 +218,25 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def _setup_logging(verbosity: int) -> None:
+class _OneLineErrors(logging.Formatter):
+    """A logged exception as one line, not a traceback: a one-shot command's stderr stays
+    readable (``-vv`` shows tracebacks; ``digestbot run`` keeps them for its operator)."""
+
+    def formatException(self, ei: Any) -> str:
+        error = ei[1]
+        return f"  ({type(error).__name__}: {_one_line(error)}; run with -vv for the traceback)"
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n  (", " (", 1)
+
+
+def _setup_logging(verbosity: int, *, tracebacks: bool = True) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    fmt = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+    one_line = not tracebacks and verbosity < 2
+    handler.setFormatter(_OneLineErrors(fmt) if one_line else logging.Formatter(fmt))
+    logging.basicConfig(level=level, handlers=[handler])
     if verbosity < 2:
         for noisy in ("httpx", "httpcore", "trafilatura", "apscheduler", "discord", "aiohttp"):
             logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
@@ -232,8 +245,9 @@ def _setup_logging(verbosity: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(getattr(args, "verbose", 0))
     handler_name: str | None = getattr(args, "handler", None)
+    _setup_logging(getattr(args, "verbose", 0), tracebacks=handler_name == "cmd_run")
+    _load_env_file()
     if handler_name is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
@@ -258,6 +272,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(run with -vv for the traceback)\n"
         )
         return 1
+
+
+def _load_env_file(path: Path = Path(".env")) -> None:
+    """Secrets (and ``${NAME}`` values of the config) may live in ``.env`` in the working
+    directory, as for Docker Compose; variables already set in the environment win."""
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
 
 
 def _handler(name: str) -> Handler:

@@ -13,7 +13,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from datetime import datetime
 from pathlib import Path
 
@@ -168,7 +168,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     from digests.queries import topic_digest
 
-    if args.since:
+    if args.since is not None:
         parse_window(args.since)
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -201,8 +201,10 @@ def _limit(value: int) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query).strip()
+    if not query:
+        raise UsageError("search needs some words")
     limit = _limit(args.limit)
-    since_delta = parse_window(args.since) if args.since else None
+    since_delta = parse_window(args.since) if args.since is not None else None
     with opened(args) as app:
         if args.topic:
             app.settings.topic(args.topic)
@@ -231,7 +233,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     question = " ".join(args.question).strip()
-    since_delta = parse_window(args.since) if args.since else None
+    if not question:
+        raise UsageError("ask needs a question")
+    since_delta = parse_window(args.since) if args.since is not None else None
     with opened(args) as app:
         if args.topic:
             app.settings.topic(args.topic)
@@ -261,9 +265,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_post(args: argparse.Namespace) -> int:
     from bot.delivery import post_now
 
-    if args.since:
+    if args.since is not None:
         parse_window(args.since)
-    with opened(args) as app:
+    # With --json, stdout holds the JSON alone: a console channel's digest goes to stderr.
+    shown = redirect_stdout(sys.stderr) if args.json else nullcontext()
+    with opened(args) as app, shown:
         result = asyncio.run(post_now(app, args.channel, topic=args.topic, window=args.since))
     if args.json:
         print_json(result.to_json())

@@ -240,6 +240,9 @@ async def _digest(app: App, args: tuple[str, ...], ctx: CommandContext) -> Reply
             window = arg
         elif arg in settings.topics or arg[:1].isdigit():
             raise UsageError(f"{_quote(arg)}: give one topic and one window at most")
+        elif topic is not None and window is None:
+            parse_window(arg)  # after the topic comes a window: say what one looks like
+            window = arg
         else:
             settings.topic(arg)  # an unknown topic: a UsageError naming the known ones
     if topic is None:

@@ -165,7 +165,13 @@ class Service:
         self._web = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
         await self._web.setup()
         site = web.TCPSite(self._web, app.settings.http.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as e:  # the port is taken, or the host is not this machine's
+            raise DigestbotError(
+                f"cannot listen on {app.settings.http.host}:{self.port}: "
+                f"{e.strerror or e} (set another port with --port or $PORT)"
+            ) from None
         self.bound_port = int(self._web.addresses[0][1]) if self._web.addresses else self.port
         self._tasks.append(asyncio.create_task(self._start_scheduler(), name="scheduler"))
         discord = "bot" if app.secrets.discord_bot_token else (
@@ -244,12 +250,15 @@ class Service:
     # gateways (leader only) ------------------------------------------------------------------
 
     def _slack_mode(self) -> str:
+        """socket (app + bot token), http (signing secret: slash commands over HTTP, with or
+        without a bot token), send-only (bot token alone: scheduled posts), or off. Whatever
+        the mode, ``POST /slack/events`` is served: outside http mode it refuses with 401."""
         secrets = self.app.secrets
-        if not secrets.slack_bot_token:
-            return "off"
-        if secrets.slack_app_token:
+        if secrets.slack_bot_token and secrets.slack_app_token:
             return "socket"
-        return "http" if secrets.slack_signing_secret else "send-only"
+        if secrets.slack_signing_secret:
+            return "http"
+        return "send-only" if secrets.slack_bot_token else "off"
 
     async def _lead(self, slack_mode: str, discord: str) -> None:
         """Hold the ``gateway`` lease; the holder alone connects Socket Mode / the Discord

@@ -280,6 +280,20 @@ class Settings(_Section):
                 )
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shipped_channel(cls, data: Any) -> Any:
+        """A file that leaves ``channels`` out gets the shipped one, ``console`` with every
+        topic, so its digests still go somewhere (``channels: {}`` means none). A section
+        with nothing under it (every entry commented out) counts as left out."""
+        if isinstance(data, dict):
+            data = {key: value for key, value in data.items() if value is not None}
+        if isinstance(data, dict) and "channels" not in data:
+            topics = data.get("topics")
+            names = list(topics) if isinstance(topics, Mapping) else list(default_topics())
+            data = {**data, "channels": {"console": {"platform": "console", "topics": names}}}
+        return data
+
     @model_validator(mode="after")
     def _references(self) -> Settings:
         for name, channel in self.channels.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -108,3 +110,44 @@ def test_bad_database_url_is_one_line(cli: Cli, workdir: Workdir) -> None:
         run = cli("db", "upgrade", "--db", url)
         run.assert_clean_error()
         assert run.err.startswith("digestbot: error: ")
+
+
+def test_run_on_a_taken_port_is_one_line_and_exit_2(workdir: Workdir) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = run_subprocess("run", "--db", workdir.db_url, cwd=workdir.path,
+                             env={"PORT": str(port)})
+    assert run.code == 2, run.err
+    last = run.err.strip().splitlines()[-1]
+    assert last.startswith(f"digestbot: error: cannot listen on 127.0.0.1:{port}: ")
+    assert "--port" in last and "Traceback" not in run.err
+
+
+def test_env_file_in_the_working_directory_is_read(workdir: Workdir) -> None:
+    """Secrets and the config's ${NAME} values may live in .env; the environment wins."""
+    workdir.write("c.yaml", "timezone: ${BEAT_TZ}\n")
+    missing = run_subprocess("config", "check", "--config", "c.yaml", cwd=workdir.path)
+    assert missing.code == 2 and "BEAT_TZ is not set" in missing.err
+    workdir.write(".env", "BEAT_TZ=Europe/Madrid\n")
+    found = run_subprocess("config", "check", "--config", "c.yaml", cwd=workdir.path)
+    assert found.code == 0, found.err
+    overridden = run_subprocess("config", "check", "--config", "c.yaml", cwd=workdir.path,
+                                env={"BEAT_TZ": "Not/AZone"})
+    assert overridden.code == 2 and "Not/AZone" in overridden.err  # the environment's value
+
+
+def test_logged_errors_of_one_shot_commands_are_one_line() -> None:
+    """A sender's unexpected error is logged as one line, not a traceback (-vv shows it)."""
+    from bot.cli import _OneLineErrors
+
+    formatter = _OneLineErrors("%(levelname)s %(message)s")
+    try:
+        raise ValueError("bad payload\nsecond line")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "send failed", None,
+                                   sys.exc_info())
+    text = formatter.format(record)
+    assert text == ("ERROR send failed (ValueError: bad payload; "
+                    "run with -vv for the traceback)")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Workdir
-from tests.cli.harness import DATA, SAMPLE, Run
+from tests.cli.harness import DATA, SAMPLE, Run, run_subprocess
 
 Cli = Callable[..., Run]
 SAMPLE_TITLE = "Noem Cultivates Security Ties In Colombia Visit"
@@ -91,7 +91,7 @@ def test_undated_html_page_is_dated_by_its_file(cli: Cli, stored: Workdir) -> No
 def test_digest_empty_window_says_so(cli: Cli, workdir: Workdir, window: str, shown: str) -> None:
     run = cli("digest", "--topic", "migration", "--since", window)
     assert run.code == 0
-    assert f"No news for migration in the last {shown}" in run.out
+    assert f"There is no news for migration in the last {shown}" in run.out
     doc = cli("digest", "--topic", "migration", "--since", window, "--json").json()
     assert doc["topic"] == "migration" and doc["items"] == []
 
@@ -106,10 +106,28 @@ def test_digest_empty_window_says_so(cli: Cli, workdir: Workdir, window: str, sh
         (("--topic", "security", "--since", "400d"), "bad window"),
         (("--topic", "security", "--format", "pdf"), "invalid choice"),
         (("--topic", "security", "--limit", "0"), "--limit"),
+        (("--topic", "security", "--since", ""), "bad window"),
     ],
 )
 def test_digest_bad_options(cli: Cli, workdir: Workdir, args: tuple[str, ...], needle: str) -> None:
     run = cli("digest", *args)
+    run.assert_clean_error()
+    assert needle in run.err and run.out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("search", ""), "search needs some words"),
+        (("search", "  ", "--json"), "search needs some words"),
+        (("ask", ""), "ask needs a question"),
+        (("ask", "what?", "--since", ""), "bad window"),
+        (("search", "cocaine", "--since", ""), "bad window"),
+    ],
+)
+def test_search_and_ask_bad_input(cli: Cli, stored: Workdir, args: tuple[str, ...],
+                                  needle: str) -> None:
+    run = cli(*args)
     run.assert_clean_error()
     assert needle in run.err and run.out == ""
 
@@ -194,3 +212,14 @@ def test_ask_unrelated_question_has_an_empty_answer(cli: Cli, stored: Workdir) -
     assert doc["answer"] == ""
     plain = cli("ask", "What is the boiling point of liquid nitrogen?")
     assert plain.code == 0 and "No stored article answers" in plain.out
+
+
+def test_post_json_to_the_console_keeps_stdout_json(stored: Workdir) -> None:
+    """The console channel prints its digest; with --json that goes to stderr, so stdout is
+    one JSON document (a real process: the console writes to the process's stdout)."""
+    run = run_subprocess("post", "--channel", "console", "--topic", "security", "--json",
+                         "--db", stored.db_url, cwd=stored.path)
+    assert run.code == 0, run.err
+    result = json.loads(run.out)
+    assert [d["channel"] for d in result["delivered"]] == ["console"]
+    assert SAMPLE_TITLE in run.err  # the digest itself, on stderr

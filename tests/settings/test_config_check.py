@@ -36,7 +36,7 @@ def test_shipped_config_is_valid(cli: Cli) -> None:
 def test_no_config_anywhere_means_builtin_defaults(cli: Cli) -> None:
     run = cli("config", "check")
     assert run.code == 0, run.err
-    assert run.out.startswith("built-in defaults: ok (3 topics, 0 sources, 0 channels)")
+    assert run.out.startswith("built-in defaults: ok (3 topics, 0 sources, 1 channels)")
 
 
 CASES = {

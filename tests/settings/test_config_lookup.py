@@ -83,6 +83,28 @@ def test_channels_only_config_keeps_the_shipped_topics(cli: Cli, workdir: Workdi
     assert _topics_seen(cli, "--config", config) == {"security", "migration", "drugs"}
 
 
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("timezone: UTC\n", ("security", "migration", "drugs")),
+        ("channels:\nsources:\n", ("security", "migration", "drugs")),  # all commented out
+        ("topics:\n  cats:\n    description: Cats\n    terms: {cat: 3}\n", ("cats",)),
+    ],
+)
+def test_channels_left_out_get_the_shipped_console_channel(
+    workdir: Workdir, text: str, topics: tuple[str, ...]
+) -> None:
+    settings = load_settings(workdir.write("c.yaml", text))
+    assert list(settings.channels) == ["console"]
+    assert settings.channels["console"].platform == "console"
+    assert settings.channels["console"].topics == topics
+    assert settings.sources == ()
+
+
+def test_empty_channels_mapping_means_none(workdir: Workdir) -> None:
+    assert load_settings(workdir.write("c.yaml", "channels: {}\n")).channels == {}
+
+
 def test_env_reference_in_webhook_is_expanded(workdir: Workdir) -> None:
     config = workdir.write(
         "c.yaml",
