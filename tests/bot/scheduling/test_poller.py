@@ -21,7 +21,7 @@ from digests.settings import PollSettings, Secrets, Settings, SourceSettings
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def rss(*titles: str) -> bytes:
+def rss(*titles: str, title: str = "Test feed") -> bytes:
     items = "".join(
         f"<item><title>{t}</title><link>https://news.example/{i}</link>"
         f"<guid>https://news.example/{i}</guid>"
@@ -32,7 +32,7 @@ def rss(*titles: str) -> bytes:
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>Test feed</title><link>https://news.example/</link>{items}</channel></rss>"
+        f"<title>{title}</title><link>https://news.example/</link>{items}</channel></rss>"
     ).encode()
 
 

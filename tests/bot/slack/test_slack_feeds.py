@@ -15,28 +15,15 @@ from pytest_httpserver import HTTPServer
 from bot.app import App
 from digests.settings import FetchSettings, PermissionSettings, SourceSettings
 from digests.timewindow import parse_duration
+from tests.bot.scheduling.test_poller import rss
 from tests.bot.slack.conftest import NOW, SlashClient, open_app, serve
 from tests.fakes.slack_api import FakeSlackApi
 
 CONFIGURED = "https://feeds.example.org/configured.xml"
 
 
-def rss(*titles: str, title: str = "Harbour Gazette") -> bytes:
-    items = "".join(
-        f"<item><title>{t}</title><link>https://harbour.example/{i}</link>"
-        f"<guid>https://harbour.example/{i}</guid>"
-        f"<pubDate>Wed, 11 Feb 2026 0{i}:00:00 GMT</pubDate>"
-        f"<description>{t}. Port officials said more details would follow later in the day."
-        f"</description></item>"
-        for i, t in enumerate(titles)
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>{title}</title><link>https://harbour.example/</link>{items}</channel></rss>"
-    ).encode()
-
-
-FEED = rss("Dock workers strike over pay", "Ferry timetable changes for spring")
+FEED = rss("Dock workers strike over pay", "Ferry timetable changes for spring",
+           title="Harbour Gazette")
 
 
 def opened(db_path: Path, *, private: bool = True, **changes: Any) -> App:
