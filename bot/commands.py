@@ -457,7 +457,7 @@ async def _feeds(app: App) -> Reply:
             lines.append(f"{source.name or source.path} - local path {source.path}")
     for url, state in states.items():
         if state.added:
-            name = f"{state.title} ({url})" if state.title and state.title != url else url
+            name = _feed_name(state.title, url)
             lines.append(f"{_feed_line(name, state, tz)}; added by {state.added_by}")
     if len(lines) == 1:
         return Reply(text=f"No feeds are followed. {USAGE['feeds']}")
