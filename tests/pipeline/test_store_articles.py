@@ -3,13 +3,15 @@ without a second classify/summarize pass, and every decision stays the store's."
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from digests.models import Article
-from digests.pipeline import store_articles
+from digests.pipeline import BATCH, SourceSpec, ingest, store_articles
 from digests.settings import load_settings
 from digests.store import Store
 from digests.summarize import summarize
@@ -79,3 +81,35 @@ def test_exact_repeat_under_another_url_is_a_duplicate(store: Store, topics: Top
     new, dups, ids = store_articles(store, [a, b, c], topics, NOW)
     assert (new, dups) == (2, 1)
     assert sorted(x.url for x in store.get_articles(ids)) == sorted([a.url, c.url])
+
+
+def test_ingest_of_many_batches_and_sources_stores_each_article_once(
+    store: Store, topics: Topics, tmp_path: Path
+) -> None:
+    """A URL repeated by a later source or batch is a duplicate, every new article is stored
+    once, and a second run finds only duplicates."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    size = BATCH + BATCH // 2  # one source, two batches
+    for i in range(size):
+        (folder / f"{i:04}.txt").write_text(
+            f"Port seizure number {i}\n\n{BODY} Item {i} of the sweep.\n", encoding="utf-8"
+        )
+    items = "".join(
+        f"<item><title>Port seizure number {i}</title><link>https://news.example.com/p{i}</link>"
+        f"<description>{BODY} Feed item {i}.</description></item>"
+        for i in range(3)
+    )
+    feed = f'<rss version="2.0"><channel><title>W</title>{items}</channel></rss>'
+    (tmp_path / "a.xml").write_text(feed, encoding="utf-8")
+    (tmp_path / "b.xml").write_text(feed, encoding="utf-8")  # the same links again
+    settings = load_settings(None, db_url="sqlite:///unused.db")
+    specs = [SourceSpec(str(folder)), SourceSpec(str(tmp_path / "a.xml")),
+             SourceSpec(str(tmp_path / "b.xml"))]
+
+    report = asyncio.run(ingest(specs, store, settings, now=NOW))
+
+    assert (report.new, report.duplicates, report.failed) == (size + 3, 3, ())
+    assert len(set(report.new_ids)) == size + 3 == store.count_articles()
+    again = asyncio.run(ingest(specs, store, settings, now=NOW))
+    assert (again.new, again.duplicates) == (0, size + 6)
