@@ -4,6 +4,12 @@
 with a few chunked ``IN`` queries, decides each item in memory (input order, the first of
 several equal items wins), then writes stories, articles, topics and LSH bands with batched
 inserts. So a batch of thousands costs a handful of round trips, not thousands.
+
+Stories: a new article joins the story of its most similar article (MinHash, stored or earlier
+in the batch) within ``STORY_WINDOW``; failing that, the story of an article with the same
+title key (``fingerprints.title_key``: a teaser and the full text share little text but one
+headline), unless the two texts contradict each other (both long and nearly disjoint) or the
+title's articles are in several stories already.
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ class _Item:
     guid_key: tuple[str, str] | None
     hash_key: str
     words: list[str]  # title and body words, split once for the hash and the shingles
+    title_key: str | None
+    body_words: int
     signature: np.ndarray | None = None
     bands: list[int] = field(default_factory=list)
     # Decision: a duplicate of a stored article, or of an earlier item in the batch ...
@@ -79,7 +87,16 @@ def _prepare(new: NewArticle) -> _Item:
     guid_key = (a.source, a.guid) if a.guid else None
     title_words, body_words = fp.words(a.title), fp.words(a.body)
     hash_key = fp.hash_of_words(title_words, body_words)
-    return _Item(new, published, url_key, guid_key, hash_key, title_words + body_words)
+    return _Item(
+        new,
+        published,
+        url_key,
+        guid_key,
+        hash_key,
+        title_words + body_words,
+        fp.title_key(a.title),
+        len(body_words),
+    )
 
 
 _Ref = tuple[int, int]  # (article_id, story_id)
@@ -225,6 +242,7 @@ def _assign_stories(conn: Connection, items: Sequence[_Item], fresh: Sequence[_I
             _pick_story(item, items, stored, batch_by_band)
             for band in item.bands:
                 batch_by_band[band].append(position[id(item)])
+    _link_by_title(conn, items, fresh, position)
 
 
 def _pick_story(
@@ -261,6 +279,117 @@ def _pick_story(
                 )
             if score >= best:
                 best, item.story_id, item.story_of_item = score, None, index
+
+
+@dataclass(frozen=True)
+class _Titled:
+    """An article with a new item's title key: a stored one, or an earlier item of the batch."""
+
+    story: tuple[str, int]  # ("stored", story id) or ("item", index of the story's founder)
+    published: datetime
+    signature: np.ndarray | None
+    body_words: int
+    index: int | None = None  # position in the batch
+
+
+def _stored_titled(
+    conn: Connection, keys: Sequence[str], since: datetime, until: datetime
+) -> dict[str, list[_Titled]]:
+    """title key -> stored articles with that key published in [since, until] (one chunked
+    lookup of few rows: the body is read only to count its words)."""
+    found: dict[str, list[_Titled]] = defaultdict(list)
+    for cond in member_of(conn, articles.c.title_key, keys):
+        stmt = sa.select(
+            articles.c.title_key,
+            articles.c.story_id,
+            articles.c.published,
+            articles.c.minhash,
+            articles.c.body,
+        ).where(cond, articles.c.published >= since, articles.c.published <= until)
+        for key, story_id, published, minhash, body in conn.execute(stmt):
+            signature = fp.from_bytes(minhash) if minhash is not None else None
+            found[key].append(
+                _Titled(("stored", story_id), published, signature, len(fp.words(body)))
+            )
+    return found
+
+
+def _link_by_title(
+    conn: Connection, items: Sequence[_Item], fresh: Sequence[_Item], position: dict[int, int]
+) -> None:
+    """Items MinHash left alone join the one story their title key points to (in input order,
+    after every MinHash decision: those never depend on which story a peer is in)."""
+    alone = [
+        i
+        for i in fresh
+        if i.story_id is None and i.story_of_item is None and i.title_key is not None
+    ]
+    if not alone:
+        return
+    keys = sorted({i.title_key for i in alone if i.title_key is not None})
+    since = min(i.published for i in alone) - STORY_WINDOW
+    until = max(i.published for i in alone) + STORY_WINDOW
+    stored = _stored_titled(conn, keys, since, until)
+    peers: dict[str, list[int]] = defaultdict(list)
+    for item in fresh:
+        key = item.title_key
+        if key is None:
+            continue
+        index = position[id(item)]
+        if item.story_id is None and item.story_of_item is None:
+            batch = [_titled(items, i) for i in peers.get(key, ())]
+            _pick_by_title(item, [*stored.get(key, ()), *batch])
+        peers[key].append(index)
+
+
+def _titled(items: Sequence[_Item], index: int) -> _Titled:
+    item = items[index]
+    return _Titled(
+        _story_of(items, index), item.published, item.signature, item.body_words, index
+    )
+
+
+def _story_of(items: Sequence[_Item], index: int) -> tuple[str, int]:
+    """The story an item is in so far: a stored one, or the one an earlier item founds."""
+    item = items[index]
+    while item.story_id is None and item.story_of_item is not None:
+        index = item.story_of_item
+        item = items[index]
+    return ("stored", item.story_id) if item.story_id is not None else ("item", index)
+
+
+def _pick_by_title(item: _Item, candidates: Sequence[_Titled]) -> None:
+    """Join the story of the same-titled articles within ``STORY_WINDOW``, when exactly one
+    story qualifies: none of its same-titled articles contradicts the item's text."""
+    near: dict[tuple[str, int], _Titled] = {}
+    refused: set[tuple[str, int]] = set()
+    for candidate in candidates:
+        if abs(candidate.published - item.published) > STORY_WINDOW:
+            continue
+        if _contradicts(item, candidate):
+            refused.add(candidate.story)
+        else:
+            near[candidate.story] = candidate  # the last one (the latest in the batch) stays
+    eligible = [story for story in near if story not in refused]
+    if len(eligible) != 1:  # none, or several stories under one headline: stay alone
+        return
+    [story] = eligible
+    if story[0] == "stored":
+        item.story_id = story[1]
+    else:
+        item.story_of_item = near[story].index
+
+
+def _contradicts(item: _Item, other: _Titled) -> bool:
+    """Two full texts that share a title but almost no text: different stories. A teaser
+    (a short body) never contradicts, nor a text too short for a signature."""
+    return (
+        item.body_words >= fp.LONG_BODY_WORDS
+        and other.body_words >= fp.LONG_BODY_WORDS
+        and item.signature is not None
+        and other.signature is not None
+        and fp.similarity(item.signature, other.signature) < fp.CONTRADICTION
+    )
 
 
 def add(conn: Connection, batch: Sequence[NewArticle], now: datetime) -> list[AddOutcome]:
@@ -318,6 +447,7 @@ def _article_row(item: _Item) -> dict[str, Any]:
         "published": item.published,
         "fetched_at": item.new.fetched_at,
         "minhash": fp.to_bytes(item.signature) if item.signature is not None else None,
+        "title_key": item.title_key,
     }
 
 

@@ -71,6 +71,10 @@ articles = sa.Table(
     sa.Column("published", UTCDateTime, nullable=False, index=True),
     sa.Column("fetched_at", UTCDateTime, nullable=False),
     sa.Column("minhash", sa.LargeBinary, nullable=True),
+    # fingerprints.title_key: links a teaser to the full text of its story. NULL: a title too
+    # short or generic to identify a story, or an article published more than a week before
+    # migration 0005 ran.
+    sa.Column("title_key", sa.String(32), nullable=True, index=True),
     sa.UniqueConstraint("source", "guid", name="uq_articles_source_guid"),
     # Covering, for search's since filter: published without reading the (long) row.
     sa.Index("ix_articles_id_published", "id", "published"),

@@ -167,7 +167,8 @@ class Store:
         Idempotent: an item whose canonical URL, (source, GUID) or normalized title+body is
         already stored (or appears earlier in the batch) is a ``duplicate`` and writes
         nothing. A new item joins the story of a near-duplicate published within 7 days,
-        else starts a story.
+        else that of an article with the same distinctive headline (a teaser and its full
+        text) unless both texts are long and unrelated, else starts a story.
         """
         if not items:
             return []

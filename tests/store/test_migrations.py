@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,11 @@ from alembic.runtime.migration import MigrationContext
 
 from digests.errors import StoreError
 from digests.store import Store, migrate
+from digests.store import fingerprints as fp
 from digests.store.db import create_engine, parse_url
 from digests.store.schema import metadata
-from tests.store.builders import make_article
+from tests.store.builders import ELECTION_STORY, PORT_STORY, make_article
+from tests.store.test_title_stories import TEASER, TITLE
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -234,9 +236,62 @@ def test_0004_adds_the_run_time_feed_columns_and_goes_back_down(store_url: str) 
             urls = conn.execute(sa.text("SELECT url FROM feeds ORDER BY url")).scalars().all()
         assert urls == ["https://e.com/f", "https://e.com/g"]
         migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == "0004"
+        assert migrate.current_revision(engine) == migrate.HEAD
     finally:
         engine.dispose()
     with Store.open(store_url) as store:
         again = store.get_feed("https://e.com/g")
         assert again is not None and not again.added  # down and up: the marks are gone
+
+
+def test_0005_keys_titles_of_the_last_week_and_goes_back_down(store_url: str) -> None:
+    """Down to 0004 drops the column and its index and keeps the rows (and, on SQLite, the
+    full-text triggers); up again keys the titles of articles published within a week (not
+    older ones, not generic titles), so a teaser stored after the upgrade joins their story."""
+    now = datetime.now(UTC)
+    with Store.open(store_url) as store:
+        recent, generic, old = store.add_articles(
+            [
+                make_article(TITLE, PORT_STORY, published=now - timedelta(days=1)),
+                make_article("Live: port strike day two, ships wait", "Text.", published=now),
+                make_article(
+                    "Dock workers strike at southern port after pay talks collapse",
+                    ELECTION_STORY,
+                    published=now - timedelta(days=30),
+                ),
+            ]
+        )
+    engine = _engine(store_url)
+    try:
+        with engine.connect() as conn, conn.begin():
+            command.downgrade(migrate.alembic_config(conn), "0004")
+        inspector = sa.inspect(engine)
+        assert "title_key" not in {c["name"] for c in inspector.get_columns("articles")}
+        assert "ix_articles_title_key" not in {i["name"] for i in inspector.get_indexes("articles")}
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM articles")).scalar_one() == 3
+            if engine.dialect.name == "sqlite":
+                triggers = conn.execute(
+                    sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                ).scalars()
+                assert {"articles_fts_ai", "articles_fts_ad", "articles_fts_au"} <= set(triggers)
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == migrate.HEAD == "0005"
+        with engine.connect() as conn:
+            keys = dict(conn.execute(sa.text("SELECT id, title_key FROM articles")).all())
+        assert keys == {
+            recent.article_id: fp.title_key(TITLE),
+            generic.article_id: None,
+            old.article_id: None,
+        }
+    finally:
+        engine.dispose()
+    with Store.open(store_url) as store:
+        [teaser] = store.add_articles(
+            [make_article(TITLE, TEASER, url="https://wire.example/t", published=now)]
+        )
+        assert teaser.story_id == recent.story_id
+        assert {h.article.id for h in store.search("dock workers")} >= {
+            recent.article_id,
+            teaser.article_id,
+        }
