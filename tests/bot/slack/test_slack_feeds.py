@@ -26,6 +26,12 @@ FEED = rss("Dock workers strike over pay", "Ferry timetable changes for spring",
            title="Harbour Gazette")
 
 
+def serve_feed(httpserver: HTTPServer, path: str = "/feed.xml", body: bytes = FEED) -> str:
+    """The feed at ``path`` on the local server; its URL."""
+    httpserver.expect_request(path).respond_with_data(body, content_type="application/rss+xml")
+    return str(httpserver.url_for(path))
+
+
 def opened(db_path: Path, *, private: bool = True, **changes: Any) -> App:
     """The Slack test app with one configured feed; ``private``: the local feed server on
     127.0.0.1 may be fetched (else the guard for chat-added feeds refuses it)."""
@@ -85,9 +91,7 @@ async def test_add_fetches_stores_and_announces_in_the_channel(
 async def test_add_twice_says_already_following(
     client: SlashClient, local_app: App, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_request("/feed.xml").respond_with_data(
-        FEED, content_type="application/rss+xml")
-    url = httpserver.url_for("/feed.xml")
+    url = serve_feed(httpserver)
     await answer(client, f"feeds add {url}")
     again = await answer(client, f"feeds add {url}/", user="U0OTHER")
     assert again["response_type"] == "ephemeral"
@@ -123,9 +127,7 @@ async def test_add_of_something_that_is_not_a_feed_adds_nothing(
 async def test_add_from_chat_refuses_a_private_address(
     db_path: Path, api: FakeSlackApi, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_request("/feed.xml").respond_with_data(
-        FEED, content_type="application/rss+xml")
-    url = httpserver.url_for("/feed.xml")  # localhost: loopback
+    url = serve_feed(httpserver)  # localhost: loopback
     literal = url.replace("localhost", "127.0.0.1")
     app = opened(db_path, private=False)
     try:
@@ -151,9 +153,7 @@ async def test_add_from_chat_refuses_a_private_address(
 async def test_add_and_remove_need_the_subscribe_permission(
     db_path: Path, api: FakeSlackApi, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_request("/feed.xml").respond_with_data(
-        FEED, content_type="application/rss+xml")
-    url = httpserver.url_for("/feed.xml")
+    url = serve_feed(httpserver)
     app = opened(db_path, permissions=PermissionSettings(slack_allowed_users=("U0ADMIN",)))
     try:
         async for client in slash_for(app, api):
@@ -174,9 +174,7 @@ async def test_add_and_remove_need_the_subscribe_permission(
 async def test_remove_an_added_a_configured_and_an_unknown_feed(
     client: SlashClient, local_app: App, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_request("/feed.xml").respond_with_data(
-        FEED, content_type="application/rss+xml")
-    url = httpserver.url_for("/feed.xml")
+    url = serve_feed(httpserver)
     await answer(client, f"feeds add {url}")
 
     gone = await answer(client, f"feeds remove <{url}>")
@@ -198,11 +196,8 @@ async def test_remove_an_added_a_configured_and_an_unknown_feed(
 async def test_listing_shows_added_feeds_and_hides_feeds_not_followed(
     client: SlashClient, local_app: App, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_request("/feed.xml").respond_with_data(
-        FEED, content_type="application/rss+xml")
-    httpserver.expect_request("/other.xml").respond_with_data(
-        rss("Lighthouse restored", title="Other"), content_type="application/rss+xml")
-    url, other = httpserver.url_for("/feed.xml"), httpserver.url_for("/other.xml")
+    url = serve_feed(httpserver)
+    other = serve_feed(httpserver, "/other.xml", rss("Lighthouse restored", title="Other"))
     await answer(client, f"feeds add {url} Harbour desk")
     await answer(client, f"feeds add {other}")
     await answer(client, f"feeds remove {other}")
