@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from digests.errors import ConfigError, DigestbotError
+from digests.errors import ConfigError, DigestbotError, first_line
 from digests.settings import Settings, config_path_from, load_settings
 
 log = logging.getLogger("digestbot")
@@ -224,7 +224,7 @@ class _OneLineErrors(logging.Formatter):
 
     def formatException(self, ei: Any) -> str:
         error = ei[1]
-        return f"  ({type(error).__name__}: {_one_line(error)}; run with -vv for the traceback)"
+        return f"  ({type(error).__name__}: {first_line(error)}; run with -vv for the traceback)"
 
     def format(self, record: logging.LogRecord) -> str:
         return super().format(record).replace("\n  (", " (", 1)
@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"{problem}\n")
         return EXIT_ERROR
     except DigestbotError as e:
-        sys.stderr.write(f"digestbot: error: {_one_line(e)}\n")
+        sys.stderr.write(f"digestbot: error: {first_line(e)}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("digestbot: interrupted\n")
@@ -268,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a bug, not bad input: still one line, details with -vv
         log.debug("unexpected error", exc_info=True)
         sys.stderr.write(
-            f"digestbot: internal error: {type(e).__name__}: {_one_line(e)} "
+            f"digestbot: internal error: {type(e).__name__}: {first_line(e)} "
             "(run with -vv for the traceback)\n"
         )
         return 1
@@ -291,9 +291,6 @@ def _handler(name: str) -> Handler:
     return handler
 
 
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "build_parser", "load", "main", "print_json"]

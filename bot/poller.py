@@ -31,7 +31,7 @@ import httpx
 
 from bot.app import App
 from bot.health import FeedHealth, Notifier
-from digests.errors import DigestbotError
+from digests.errors import DigestbotError, first_line
 from digests.pipeline import (
     SourceResult,
     SourceSpec,
@@ -216,10 +216,10 @@ class Poller:
             if error is None and result.articles:
                 new, dups = await self._store(result, now)
         except DigestbotError as e:
-            result, error, new, dups = SourceResult(spec), _one_line(e), 0, 0
+            result, error, new, dups = SourceResult(spec), first_line(e), 0, 0
         except Exception as e:  # one broken feed must not stop the others or keep its lease
             log.exception("poll of %s failed unexpectedly", state.url)
-            result, error, new, dups = SourceResult(spec), f"internal error: {_one_line(e)}", 0, 0
+            result, error, new, dups = SourceResult(spec), f"internal error: {first_line(e)}", 0, 0
         seconds = seconds or time.perf_counter() - started
         outcome: Outcome = (
             "error" if error is not None else "not_modified" if result.not_modified else "ok"
@@ -359,8 +359,3 @@ def configured_feeds(settings: Settings) -> dict[str, str | None]:
 def _jitter(text: str) -> timedelta:
     """``poll.jitter``: a duration ("30s"), or "0" as settings allows."""
     return timedelta(0) if text.strip() == "0" else parse_duration(text, allow_zero=True)
-
-
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+def first_line(error: BaseException) -> str:
+    """An error's message as one line (its first), or its type's name when it says nothing:
+    what every one-line report (stderr, a ``failed`` entry, a log line) is made of."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class DigestbotError(Exception):
     """Root of every error the project raises on purpose; the CLI prints it as one line, exit 2."""
 

@@ -27,7 +27,7 @@ import charset_normalizer
 import yaml
 from markdown_it import MarkdownIt
 
-from digests.errors import SourceError
+from digests.errors import SourceError, first_line
 from digests.models import Article
 from digests.sources.extract import html_to_text
 from digests.sources.feeds import TITLE_WORDS, parse_feed
@@ -318,8 +318,7 @@ def _yaml_kind(value: object) -> str:
 
 
 def _one_line(e: BaseException) -> str:
-    lines = str(e).strip().splitlines()
-    return collapse(lines[0])[:200] if lines else type(e).__name__
+    return collapse(first_line(e))[:200]
 
 
 def _front_matter_date(meta: dict[str, object], source: str) -> datetime | None:

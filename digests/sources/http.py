@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from digests.errors import SourceError
+from digests.errors import SourceError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -256,5 +256,4 @@ def _timeout_kind(e: httpx.TimeoutException) -> str:
 
 
 def _one_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return (text.splitlines()[0] if text else type(e).__name__)[:200]
+    return first_line(e)[:200]
