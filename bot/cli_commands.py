@@ -94,9 +94,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        sys.stdout.write(
-            f"{report.new} new, {report.duplicates} duplicates, {len(report.failed)} failed\n"
-        )
+        sys.stdout.write(report.line() + "\n")
     failed_sources = {f.source for f in report.failed}
     all_failed = (
         bool(report.failed)

@@ -181,9 +181,10 @@ async def follow_feed(
     state = await asyncio.to_thread(store.add_feed, url, title, added_by, now)
     if state.added_at != now:  # added by someone else meanwhile
         return FollowResult(url, state.title or url, already="added", added_by=state.added_by)
-    new, dups, _ = await asyncio.to_thread(
+    counts = await asyncio.to_thread(
         store_articles, store, list(result.articles), settings.topics, now
     )
+    new, dups = counts.new, counts.duplicates
     next_poll = now + parse_duration(settings.poll.interval)
     await asyncio.to_thread(record_feed, store, result, now, next_poll=next_poll)
     log.info("feed added url=%s by=%s new=%d duplicates=%d", url, added_by, new, dups)

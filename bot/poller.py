@@ -35,6 +35,7 @@ from digests.errors import DigestbotError, first_line
 from digests.pipeline import (
     SourceResult,
     SourceSpec,
+    Stored,
     fetch_options,
     read_source,
     resolve_sources,
@@ -212,14 +213,15 @@ class Poller:
             result = await self._fetch(spec)
             seconds = time.perf_counter() - started  # the fetch alone, not the storing
             error = result.failures[0].error if result.failures else None
-            new = dups = 0
+            stored = Stored()
             if error is None and result.articles:
-                new, dups = await self._store(result, now)
+                stored = await self._store(result, now)
         except DigestbotError as e:
-            result, error, new, dups = SourceResult(spec), first_line(e), 0, 0
+            result, error, stored = SourceResult(spec), first_line(e), Stored()
         except Exception as e:  # one broken feed must not stop the others or keep its lease
             log.exception("poll of %s failed unexpectedly", state.url)
-            result, error, new, dups = SourceResult(spec), f"internal error: {first_line(e)}", 0, 0
+            result, error, stored = SourceResult(spec), f"internal error: {first_line(e)}", Stored()
+        new, dups = stored.new, stored.duplicates
         seconds = seconds or time.perf_counter() - started
         outcome: Outcome = (
             "error" if error is not None else "not_modified" if result.not_modified else "ok"
@@ -233,8 +235,9 @@ class Poller:
         released = await self._release(state.url, result, now, next_poll, error, keep_title)
         self._record(outcome, seconds, new)
         log.info(
-            "polled feed url=%s outcome=%s new=%d duplicates=%d seconds=%.3f next_poll=%s%s",
-            state.url, outcome, new, dups, seconds, next_poll.isoformat(),
+            "polled feed url=%s outcome=%s new=%d duplicates=%d updated=%d seconds=%.3f "
+            "next_poll=%s%s",
+            state.url, outcome, new, dups, stored.updated, seconds, next_poll.isoformat(),
             f" error={error!r}" if error else "",
         )
         notice = None
@@ -247,7 +250,7 @@ class Poller:
             )
         return _FeedResult(outcome, new, dups, notice)
 
-    async def _store(self, result: SourceResult, now: datetime) -> tuple[int, int]:
+    async def _store(self, result: SourceResult, now: datetime) -> Stored:
         """Classify, summarize and store one source's articles, one source at a time.
 
         Fetches overlap; storing does not: it is CPU work under the GIL plus a write
@@ -255,12 +258,11 @@ class Poller:
         about 4x longer stored concurrently than one after another).
         """
         if not result.articles:
-            return 0, 0
+            return Stored()
         async with self._write_lock:
-            new, dups, _ = await asyncio.to_thread(
+            return await asyncio.to_thread(
                 store_articles, self.app.store, result.articles, self.app.settings.topics, now
             )
-        return new, dups
 
     async def _fetch(self, spec: SourceSpec) -> SourceResult:
         host = urlsplit(spec.location).hostname or ""
@@ -310,10 +312,13 @@ class Poller:
             for failure in result.failures:
                 log.warning("source %s: %s", failure.source, failure.error)
             try:
-                new, dups = await self._store(result, now)
+                stored = await self._store(result, now)
             except DigestbotError as e:
                 log.error("could not store articles from %s: %s", source.spec.location, e)
-                new = dups = 0
+                stored = Stored()
+            new, dups = stored.new, stored.duplicates
+            if stored.updated:
+                log.info("source %s: %d articles updated", source.spec.location, stored.updated)
             if self.metrics is not None and new:
                 self.metrics.ingested(new)
             results.append(_FeedResult("error" if result.failures else "ok", new, dups))

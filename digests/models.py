@@ -132,13 +132,21 @@ class IngestReport:
     """What one ingest run did; ``ingest --json`` prints it as is."""
 
     new: int = 0
-    duplicates: int = 0
+    duplicates: int = 0  # stored already: repeats, and the revisions counted in ``updated``
     failed: tuple[IngestFailure, ...] = ()
     new_ids: tuple[int, ...] = field(default=(), compare=False)
+    updated: int = 0  # duplicates whose source changed their words: stored over the old text
 
     def to_json(self) -> dict[str, object]:
         return {
             "new": self.new,
             "duplicates": self.duplicates,
             "failed": [{"source": f.source, "error": f.error} for f in self.failed],
-        }
+        }  # the contract's shape, exactly: scripts compare it whole; updates show in ``line``
+
+    def line(self) -> str:
+        """The one-line report ``ingest`` prints: "3 new, 5 duplicates (2 updated), 0 failed"."""
+        dups = f"{self.duplicates} duplicates"
+        if self.updated:
+            dups += f" ({self.updated} updated)"
+        return f"{self.new} new, {dups}, {len(self.failed)} failed"

@@ -187,29 +187,52 @@ def prepare(
     return prepared
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What ``store_articles`` did: ``updated`` counts the duplicates that were revisions."""
+
+    new: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    new_ids: tuple[int, ...] = ()
+
+
 def store_articles(
     store: Store,
     articles: Sequence[Article],
     topics: Mapping[str, TopicDefinition],
     now: datetime,
-) -> tuple[int, int, list[int]]:
-    """Prepare and store ``articles``, ``BATCH`` at a time (one transaction per batch);
-    returns (new, duplicates, new article ids).
+) -> Stored:
+    """Prepare and store ``articles``, ``BATCH`` at a time (one transaction per batch).
 
     Articles stored already by URL or GUID (most of a feed polled again) are counted as
-    duplicates without being classified or summarized; the store decides the rest.
+    duplicates without being classified or summarized, unless the source changed their words
+    (``KnownArticle.revised_by``): those are prepared again and stored over the old version.
+    The store decides the rest.
     """
     new_ids: list[int] = []
+    updated = 0
     done: dict[tuple[str, str], tuple[tuple[TopicScore, ...], Summary]] = {}
     for start in range(0, len(articles), BATCH):
         batch = articles[start : start + BATCH]
         known = store.known_articles(batch)
-        fresh = [a for a, stored in zip(batch, known, strict=True) if not stored]
+        fresh = [a for a, stored in zip(batch, known, strict=True) if stored is None]
+        revised = [
+            (stored.id, a)
+            for a, stored in zip(batch, known, strict=True)
+            if stored is not None and stored.revised_by(a)
+        ]
         outcomes = store.add_articles(prepare(fresh, topics, now, done=done))
         new_ids.extend(o.article_id for o in outcomes if o.status == "new")
+        if revised:
+            versions = prepare([a for _id, a in revised], topics, now, done=done)
+            changed = store.update_articles(
+                [(i, v) for (i, _a), v in zip(revised, versions, strict=True)]
+            )
+            updated += len(changed)
         if len(done) > 4 * BATCH:
             done.clear()  # bounded: exact repeats are usually close together
-    return len(new_ids), len(articles) - len(new_ids), new_ids
+    return Stored(len(new_ids), len(articles) - len(new_ids), updated, tuple(new_ids))
 
 
 async def ingest(
@@ -234,17 +257,19 @@ async def ingest(
         async with sem:
             return await read_source(spec, store, http, options)
 
-    new = dups = 0
+    new = dups = updated = 0
     failures: list[IngestFailure] = []
     new_ids: list[int] = []
     try:
         for coro in asyncio.as_completed([one(s) for s in specs]):
             result = await coro
             failures.extend(result.failures)
-            n, d, ids = await asyncio.to_thread(
+            stored = await asyncio.to_thread(
                 store_articles, store, result.articles, settings.topics, now
             )
-            new, dups, new_ids = new + n, dups + d, new_ids + ids
+            new, dups = new + stored.new, dups + stored.duplicates
+            updated += stored.updated
+            new_ids.extend(stored.new_ids)
             if result.spec.is_url:
                 await asyncio.to_thread(record_feed, store, result, now)
             if progress:
@@ -252,7 +277,9 @@ async def ingest(
     finally:
         if own_client:
             await http.aclose()
-    return IngestReport(new=new, duplicates=dups, failed=tuple(failures), new_ids=tuple(new_ids))
+    return IngestReport(
+        new=new, duplicates=dups, updated=updated, failed=tuple(failures), new_ids=tuple(new_ids)
+    )
 
 
 def record_feed(

@@ -6,6 +6,7 @@ migrations in ``migrations/`` and brought to head by ``Store.open(url)``.
 
 Modules, one job each: ``store`` (the facade), ``db`` (engines), ``migrate``, ``schema``,
 ``urls`` (canonical URLs), ``fingerprints`` (content hash, MinHash bands), ``articles``,
+``revisions`` (a source's new version of a stored article),
 ``search``, ``feeds``, ``subscriptions``, ``ledger``, ``archive``, ``leases``, ``retention``
 (pruning old articles in bounded batches).
 """

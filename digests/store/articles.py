@@ -1,26 +1,21 @@
-"""Writing and reading articles: exact dedupe, story clustering, topic rows.
+"""Writing and reading articles: exact dedupe, stories, topic rows.
 
 ``add`` runs inside one write transaction (the caller's): it looks up every key of the batch
 with a few chunked ``IN`` queries, decides each item in memory (input order, the first of
 several equal items wins), then writes stories, articles, topics and LSH bands with batched
 inserts. So a batch of thousands costs a handful of round trips, not thousands.
 
-Stories: a new article joins the story of its most similar article (MinHash, stored or earlier
-in the batch) within ``STORY_WINDOW``; failing that, the story of an article with the same
-title key (``fingerprints.title_key``: a teaser and the full text share little text but one
-headline), unless the two texts contradict each other (both long and nearly disjoint) or the
-title's articles are in several stories already.
+Which story a new article joins is decided in ``clustering`` (MinHash, then title keys).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
@@ -29,8 +24,11 @@ from digests.errors import StoreError
 from digests.models import Article, StoredArticle, TopicScore
 from digests.store import fingerprints as fp
 from digests.store.schema import article_bands, article_topics, articles, stories
-from digests.store.types import AddOutcome, NewArticle
+from digests.store.types import AddOutcome, KnownArticle, NewArticle
 from digests.store.urls import canonical_url
+
+if TYPE_CHECKING:
+    import numpy as np
 
 STORY_WINDOW = timedelta(days=7)  # near-duplicates further apart in time are separate stories
 CHUNK = 2000  # bound parameters per IN (...) query, safe on SQLite and PostgreSQL
@@ -67,8 +65,9 @@ class _Item:
     words: list[str]  # title and body words, split once for the hash and the shingles
     title_key: str | None
     body_words: int
-    signature: np.ndarray | None = None
+    signature: np.ndarray | None = None  # set by assign_stories, with bands and minhash
     bands: list[int] = field(default_factory=list)
+    minhash: bytes | None = None
     # Decision: a duplicate of a stored article, or of an earlier item in the batch ...
     dup_of_id: tuple[int, int] | None = None  # (article_id, story_id)
     dup_of_item: int | None = None
@@ -78,7 +77,8 @@ class _Item:
     article_id: int | None = None
 
 
-def _prepare(new: NewArticle) -> _Item:
+def item_of(new: NewArticle) -> _Item:
+    """The article with its keys and words, split once (``add`` and ``revisions.update``)."""
     a = new.article
     published = a.published or new.fetched_at
     if published.tzinfo is None or new.fetched_at.tzinfo is None:
@@ -142,21 +142,31 @@ def _stored_refs(
     return by_url, by_guid, by_hash
 
 
-def known(conn: Connection, batch: Sequence[Article]) -> list[bool]:
-    """Which articles are stored already by canonical URL or (source, GUID): ``add`` calls
-    those duplicates whatever else the batch holds, and leaving them out of its batch changes
-    no other decision (a duplicate never counts as an earlier item of the batch).
+def known(conn: Connection, batch: Sequence[Article]) -> list[KnownArticle | None]:
+    """The stored article each one matches by canonical URL or (source, GUID), else None:
+    ``add`` calls those duplicates whatever else the batch holds, and leaving them out of its
+    batch changes no other decision (a duplicate never counts as an earlier item of the batch).
 
     For the pipeline, so that a feed polled again is not classified and summarized again only
-    to be dropped. The content hash is left to ``add``: it costs more than it saves here.
+    to be dropped, and so that it can tell a revision (``KnownArticle.revised_by``) from a
+    repeat. The content hash is left to ``add``: it costs more than it saves here.
     """
     url_keys = [canonical_url(a.url) or None for a in batch]
     guid_keys = [(a.source, a.guid) if a.guid else None for a in batch]
-    by_url, by_guid, _ = _stored_refs(
-        conn, [u for u in url_keys if u], [g for g in guid_keys if g], []
-    )
+    cols = (articles.c.id, articles.c.source, articles.c.guid, articles.c.content_hash)
+    by_url: dict[str, KnownArticle] = {}
+    by_guid: dict[tuple[str, str], KnownArticle] = {}
+    for cond in member_of(conn, articles.c.url_canonical, sorted({u for u in url_keys if u})):
+        for url, *fields in conn.execute(sa.select(articles.c.url_canonical, *cols).where(cond)):
+            by_url[url] = KnownArticle(*fields)
+    guids = sorted({g for _source, g in filter(None, guid_keys)})
+    for cond in member_of(conn, articles.c.guid, guids):
+        for row in conn.execute(sa.select(*cols).where(cond)):
+            found = KnownArticle(*row)
+            if found.guid is not None:
+                by_guid[(found.source, found.guid)] = found
     return [
-        (url is not None and url in by_url) or (guid is not None and guid in by_guid)
+        (by_url.get(url) if url else None) or (by_guid.get(guid) if guid else None)
         for url, guid in zip(url_keys, guid_keys, strict=True)
     ]
 
@@ -194,209 +204,13 @@ def _mark_duplicates(conn: Connection, items: Sequence[_Item]) -> list[_Item]:
     return fresh
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    """A stored article that shares a band with a new one."""
-
-    story_id: int
-    published: datetime
-    signature: np.ndarray
-
-
-def _stored_candidates(conn: Connection, bands: Sequence[int]) -> dict[int, list[_Candidate]]:
-    """band key -> stored articles with that band (and a signature to compare)."""
-    article_ids_by_band: dict[int, list[int]] = defaultdict(list)
-    for cond in member_of(conn, article_bands.c.band_key, bands):
-        stmt = sa.select(article_bands.c.band_key, article_bands.c.article_id).where(cond)
-        for band, article_id in conn.execute(stmt):
-            article_ids_by_band[band].append(article_id)
-    candidates: dict[int, _Candidate] = {}
-    ids = sorted({a for found in article_ids_by_band.values() for a in found})
-    for cond in member_of(conn, articles.c.id, ids):
-        stmt2 = sa.select(
-            articles.c.id, articles.c.story_id, articles.c.published, articles.c.minhash
-        ).where(cond, articles.c.minhash.is_not(None))
-        for article_id, story_id, published, minhash in conn.execute(stmt2):
-            candidates[article_id] = _Candidate(story_id, published, fp.from_bytes(minhash))
-    return {
-        band: [candidates[a] for a in found if a in candidates]
-        for band, found in article_ids_by_band.items()
-    }
-
-
-def _assign_stories(conn: Connection, items: Sequence[_Item], fresh: Sequence[_Item]) -> None:
-    """Join each new item to the story of its most similar recent article, if any."""
-    sigs = fp.signatures_of_words([i.words for i in fresh])
-    for item in items:
-        item.words = []  # not needed any more; a large batch holds millions of them
-    for item, sig in zip(fresh, sigs, strict=True):
-        if sig is not None:
-            item.signature = sig
-            item.bands = fp.band_keys(sig)
-    stored = _stored_candidates(conn, sorted({b for i in fresh for b in i.bands}))
-    # Decide in input order, so an item can join the story of an earlier item of the batch.
-    position = {id(item): index for index, item in enumerate(items)}
-    batch_by_band: dict[int, list[int]] = defaultdict(list)
-    for item in fresh:
-        if item.signature is not None:
-            _pick_story(item, items, stored, batch_by_band)
-            for band in item.bands:
-                batch_by_band[band].append(position[id(item)])
-    _link_by_title(conn, items, fresh, position)
-
-
-def _pick_story(
-    item: _Item,
-    items: Sequence[_Item],
-    stored: dict[int, list[_Candidate]],
-    batch_by_band: dict[int, list[int]],
-) -> None:
-    assert item.signature is not None
-    best = fp.SIMILARITY
-    # A candidate usually shares several bands: score it once (by identity), in the same
-    # visiting order, so the pick (the last best, as ties go to later ones) is unchanged.
-    stored_scores: dict[int, float] = {}
-    peer_scores: dict[int, float] = {}
-    for band in item.bands:
-        for candidate in stored.get(band, ()):
-            score = stored_scores.get(id(candidate))
-            if score is None:
-                score = stored_scores[id(candidate)] = (
-                    -1.0
-                    if abs(candidate.published - item.published) > STORY_WINDOW
-                    else fp.similarity(item.signature, candidate.signature)
-                )
-            if score >= best:
-                best, item.story_id, item.story_of_item = score, candidate.story_id, None
-        for index in batch_by_band.get(band, ()):
-            score = peer_scores.get(index)
-            if score is None:
-                peer = items[index]
-                score = peer_scores[index] = (
-                    -1.0
-                    if peer.signature is None or abs(peer.published - item.published) > STORY_WINDOW
-                    else fp.similarity(item.signature, peer.signature)
-                )
-            if score >= best:
-                best, item.story_id, item.story_of_item = score, None, index
-
-
-@dataclass(frozen=True)
-class _Titled:
-    """An article with a new item's title key: a stored one, or an earlier item of the batch."""
-
-    story: tuple[str, int]  # ("stored", story id) or ("item", index of the story's founder)
-    published: datetime
-    signature: np.ndarray | None
-    body_words: int
-    index: int | None = None  # position in the batch
-
-
-def _stored_titled(
-    conn: Connection, keys: Sequence[str], since: datetime, until: datetime
-) -> dict[str, list[_Titled]]:
-    """title key -> stored articles with that key published in [since, until] (one chunked
-    lookup of few rows: the body is read only to count its words)."""
-    found: dict[str, list[_Titled]] = defaultdict(list)
-    for cond in member_of(conn, articles.c.title_key, keys):
-        stmt = sa.select(
-            articles.c.title_key,
-            articles.c.story_id,
-            articles.c.published,
-            articles.c.minhash,
-            articles.c.body,
-        ).where(cond, articles.c.published >= since, articles.c.published <= until)
-        for key, story_id, published, minhash, body in conn.execute(stmt):
-            signature = fp.from_bytes(minhash) if minhash is not None else None
-            found[key].append(
-                _Titled(("stored", story_id), published, signature, len(fp.words(body)))
-            )
-    return found
-
-
-def _link_by_title(
-    conn: Connection, items: Sequence[_Item], fresh: Sequence[_Item], position: dict[int, int]
-) -> None:
-    """Items MinHash left alone join the one story their title key points to (in input order,
-    after every MinHash decision: those never depend on which story a peer is in)."""
-    alone = [
-        i
-        for i in fresh
-        if i.story_id is None and i.story_of_item is None and i.title_key is not None
-    ]
-    if not alone:
-        return
-    keys = sorted({i.title_key for i in alone if i.title_key is not None})
-    since = min(i.published for i in alone) - STORY_WINDOW
-    until = max(i.published for i in alone) + STORY_WINDOW
-    stored = _stored_titled(conn, keys, since, until)
-    peers: dict[str, list[int]] = defaultdict(list)
-    for item in fresh:
-        key = item.title_key
-        if key is None:
-            continue
-        index = position[id(item)]
-        if item.story_id is None and item.story_of_item is None:
-            batch = [_titled(items, i) for i in peers.get(key, ())]
-            _pick_by_title(item, [*stored.get(key, ()), *batch])
-        peers[key].append(index)
-
-
-def _titled(items: Sequence[_Item], index: int) -> _Titled:
-    item = items[index]
-    return _Titled(
-        _story_of(items, index), item.published, item.signature, item.body_words, index
-    )
-
-
-def _story_of(items: Sequence[_Item], index: int) -> tuple[str, int]:
-    """The story an item is in so far: a stored one, or the one an earlier item founds."""
-    item = items[index]
-    while item.story_id is None and item.story_of_item is not None:
-        index = item.story_of_item
-        item = items[index]
-    return ("stored", item.story_id) if item.story_id is not None else ("item", index)
-
-
-def _pick_by_title(item: _Item, candidates: Sequence[_Titled]) -> None:
-    """Join the story of the same-titled articles within ``STORY_WINDOW``, when exactly one
-    story qualifies: none of its same-titled articles contradicts the item's text."""
-    near: dict[tuple[str, int], _Titled] = {}
-    refused: set[tuple[str, int]] = set()
-    for candidate in candidates:
-        if abs(candidate.published - item.published) > STORY_WINDOW:
-            continue
-        if _contradicts(item, candidate):
-            refused.add(candidate.story)
-        else:
-            near[candidate.story] = candidate  # the last one (the latest in the batch) stays
-    eligible = [story for story in near if story not in refused]
-    if len(eligible) != 1:  # none, or several stories under one headline: stay alone
-        return
-    [story] = eligible
-    if story[0] == "stored":
-        item.story_id = story[1]
-    else:
-        item.story_of_item = near[story].index
-
-
-def _contradicts(item: _Item, other: _Titled) -> bool:
-    """Two full texts that share a title but almost no text: different stories. A teaser
-    (a short body) never contradicts, nor a text too short for a signature."""
-    return (
-        item.body_words >= fp.LONG_BODY_WORDS
-        and other.body_words >= fp.LONG_BODY_WORDS
-        and item.signature is not None
-        and other.signature is not None
-        and fp.similarity(item.signature, other.signature) < fp.CONTRADICTION
-    )
-
-
 def add(conn: Connection, batch: Sequence[NewArticle], now: datetime) -> list[AddOutcome]:
     """Store a batch (in the caller's write transaction); outcomes in input order."""
-    items = [_prepare(n) for n in batch]
+    items = [item_of(n) for n in batch]
     fresh = _mark_duplicates(conn, items)
-    _assign_stories(conn, items, fresh)
+    from digests.store.clustering import assign_stories  # numpy: only the writing commands
+
+    assign_stories(conn, items, fresh)
     # Stories for items that start one, then resolve the rest in input order.
     founders = [i for i in fresh if i.story_id is None and i.story_of_item is None]
     story_ids = _next_ids(conn, stories, len(founders))
@@ -413,20 +227,21 @@ def add(conn: Connection, batch: Sequence[NewArticle], now: datetime) -> list[Ad
         for item, aid in zip(fresh, _next_ids(conn, articles, len(fresh)), strict=True):
             item.article_id = aid
         conn.execute(sa.insert(articles), [_article_row(i) for i in fresh])
-        topic_rows = [_topic_row(i, t) for i in fresh for t in _unique_topics(i.new.topics)]
+        topic_rows = [row for i in fresh for row in topic_rows_of(i)]
         if topic_rows:
             conn.execute(sa.insert(article_topics), topic_rows)
         band_rows = [(b, i.article_id) for i in fresh for b in set(i.bands)]
         if band_rows:
-            _insert_plain(conn, article_bands, band_rows)
+            insert_plain(conn, article_bands, band_rows)
     return [_outcome(item, items) for item in items]
 
 
-def _unique_topics(topics: Iterable[TopicScore]) -> list[TopicScore]:
+def topic_rows_of(item: _Item) -> list[dict[str, Any]]:
+    """The article_topics rows of an item with an id: one per topic (the first score wins)."""
     seen: dict[str, TopicScore] = {}
-    for t in topics:
+    for t in item.new.topics:
         seen.setdefault(t.topic, t)
-    return list(seen.values())
+    return [_topic_row(item, t) for t in seen.values()]
 
 
 def _article_row(item: _Item) -> dict[str, Any]:
@@ -446,7 +261,7 @@ def _article_row(item: _Item) -> dict[str, Any]:
         "content_hash": item.hash_key,
         "published": item.published,
         "fetched_at": item.new.fetched_at,
-        "minhash": fp.to_bytes(item.signature) if item.signature is not None else None,
+        "minhash": item.minhash,
         "title_key": item.title_key,
     }
 
@@ -478,7 +293,7 @@ def _next_ids(conn: Connection, table: sa.Table, count: int) -> list[int]:
     return list(range(int(top) + 1, int(top) + 1 + count))
 
 
-def _insert_plain(conn: Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
+def insert_plain(conn: Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
     """Bulk insert of many rows of plain values (ints), straight to the driver.
 
     SQLAlchemy's per-row parameter handling dominates for tens of thousands of tiny rows, and

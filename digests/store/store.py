@@ -42,6 +42,7 @@ from digests.store.types import (
     ArchivedDigest,
     Delivery,
     FeedState,
+    KnownArticle,
     NewArticle,
     SearchHit,
     Subscription,
@@ -178,14 +179,27 @@ class Store:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _INGEST_LOCK_KEY})
             return articles.add(conn, items, now)
 
-    def known_articles(self, items: Sequence[Article]) -> list[bool]:
-        """For each article, whether it is stored already by canonical URL or (source, GUID),
-        so that ``add_articles`` would call it a duplicate: the pipeline skips classifying and
-        summarizing those (a feed polled again). A read; ``add_articles`` still decides."""
+    def known_articles(self, items: Sequence[Article]) -> list[KnownArticle | None]:
+        """For each article, the stored one it matches by canonical URL or (source, GUID),
+        which ``add_articles`` would call it a duplicate of, else None: the pipeline skips
+        classifying and summarizing those (a feed polled again) unless they are revisions
+        (``KnownArticle.revised_by``). A read; ``add_articles`` still decides."""
         if not items:
             return []
         with self._tx() as conn:
             return articles.known(conn, items)
+
+    def update_articles(self, items: Sequence[tuple[int, NewArticle]]) -> list[int]:
+        """Store new versions of stored articles (article id, its revision) in one
+        transaction; returns the ids updated. See ``revisions.update`` for what is kept."""
+        if not items:
+            return []
+        from digests.store import revisions  # numpy (MinHash): only the writing commands
+
+        with self._tx(write=True) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _INGEST_LOCK_KEY})
+            return revisions.update(conn, items)
 
     def prune_story_index(self, before: datetime) -> int:
         """Forget near-duplicate bands of articles published before ``before`` (keep them

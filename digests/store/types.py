@@ -42,6 +42,38 @@ class AddOutcome:
 
 
 @dataclass(frozen=True)
+class KnownArticle:
+    """A stored article an incoming one matches by canonical URL or (source, GUID).
+
+    ``revised_by`` says whether the incoming article is a new version of it (the source edited
+    the story: a correction, a developing story, an edited local file) rather than a repeat.
+    """
+
+    id: int
+    source: str
+    guid: str | None
+    content_hash: str
+
+    def revised_by(self, article: Article) -> bool:
+        """Same source and item, other words, and not emptied: worth storing over this one.
+
+        Another source with the same link is a duplicate, never a revision (a teaser must not
+        overwrite another feed's full text), and two items of one feed sharing a link but not
+        their GUIDs are two items. Markup and spacing edits do not count (the hash is of words),
+        and neither does a body that went empty.
+        """
+        if article.source != self.source:
+            return False
+        if article.guid and self.guid and article.guid != self.guid:
+            return False
+        if not article.body.strip():
+            return False  # an emptied body is a glitch of the source more often than an edit
+        from digests.store.fingerprints import content_hash
+
+        return content_hash(article.title, article.body) != self.content_hash
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """A search result: higher ``score`` is better (comparable within one result list only).
 

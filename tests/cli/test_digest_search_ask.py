@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Workdir
-from tests.cli.harness import DATA, SAMPLE, Run, run_subprocess
+from tests.cli.harness import DATA, REPO, SAMPLE, Run, run_subprocess
 
 Cli = Callable[..., Run]
 SAMPLE_TITLE = "Noem Cultivates Security Ties In Colombia Visit"
@@ -223,3 +225,20 @@ def test_post_json_to_the_console_keeps_stdout_json(stored: Workdir) -> None:
     result = json.loads(run.out)
     assert [d["channel"] for d in result["delivered"]] == ["console"]
     assert SAMPLE_TITLE in run.err  # the digest itself, on stderr
+
+
+def test_reading_commands_start_without_numpy_or_the_feed_readers(workdir: Workdir) -> None:
+    """search, digest and ask only read the store: they do not import numpy (MinHash, for
+    writing), feedparser, httpx or trafilatura (for reading sources), which cost start-up."""
+    heavy = ("numpy", "feedparser", "httpx", "trafilatura")
+    code = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "for args in (['search', 'port'], ['digest', '--topic', 'security'], ['ask', 'who?']):\n"
+        "    main([*args, '--json'])\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False, cwd=workdir.path, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]"

@@ -210,6 +210,33 @@ def test_markdown_front_matter_date_and_bad_front_matter(cli: Cli, workdir: Work
     assert [r["title"] for r in found] == ["Dated note"]
 
 
+def test_edited_file_is_updated_in_place(cli: Cli, workdir: Workdir) -> None:
+    """An article file edited after ingest: the next ingest stores the new text over the old
+    (one article, same URL), counts it as a duplicate and says it was updated; search and
+    summaries read the new text. The contract's JSON shape stays as it is."""
+    note = workdir.write(
+        "notes/raid.txt",
+        "Police raid port warehouse\n\nPolice raided a warehouse at the port on Monday and "
+        "seized 300 kilograms of cocaine, officials said.\n",
+    )
+    assert cli("ingest", note.parent, "--json").json()["new"] == 1
+    note.write_text(
+        "Police raid port warehouse\n\nPolice raided a warehouse at the port on Monday and "
+        "seized 450 kilograms of heroin, officials said, correcting an earlier figure.\n",
+        encoding="utf-8",
+    )
+
+    run = cli("ingest", note.parent)
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0] == "0 new, 1 duplicates (1 updated), 0 failed"
+    assert count_articles(workdir.db_url) == 1
+    [hit] = cli("search", "heroin", "--json").json()
+    assert hit["url"] == note.as_uri() and "450 kilograms" in hit["snippet"]
+    assert cli("search", "cocaine", "--json").json() == []
+    again = cli("ingest", note.parent, "--json")
+    assert again.json() == {"new": 0, "duplicates": 1, "failed": []}
+
+
 # --- end to end, as a user runs it --------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """pipeline.store_articles: articles stored already by URL or GUID are counted as duplicates
-without a second classify/summarize pass, and every decision stays the store's."""
+without a second classify/summarize pass, unless their source revised them; every decision
+stays the store's."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from digests.models import Article
-from digests.pipeline import BATCH, SourceSpec, ingest, store_articles
+from digests.pipeline import BATCH, SourceSpec, Stored, ingest, store_articles
 from digests.settings import load_settings
 from digests.store import Store
 from digests.summarize import summarize
@@ -46,41 +47,100 @@ def _article(i: int, *, body: str = BODY, guid: str | None = None) -> Article:
 
 def test_second_pass_only_counts_duplicates(store: Store, topics: Topics) -> None:
     batch = [_article(i, guid=f"g{i}") for i in range(5)]
-    new, dups, ids = store_articles(store, batch, topics, NOW)
-    assert (new, dups, len(ids)) == (5, 0, 5)
-    stored = store.get_articles(ids)
+    first = store_articles(store, batch, topics, NOW)
+    assert (first.new, first.duplicates, first.updated, len(first.new_ids)) == (5, 0, 0, 5)
+    stored = store.get_articles(list(first.new_ids))
     assert [a.summary for a in stored] == [summarize(a.title, a.body).summary for a in batch]
-    assert store.known_articles(batch) == [True] * 5
+    known = store.known_articles(batch)
+    assert [k.id if k else None for k in known] == sorted(first.new_ids)
+    assert not any(k.revised_by(a) for k, a in zip(known, batch, strict=True) if k)
 
     again = store_articles(store, batch, topics, NOW)
-    assert again == (0, 5, [])
+    assert again == Stored(new=0, duplicates=5, updated=0, new_ids=())
     assert store.count_articles() == 5
 
 
-def test_known_by_url_or_guid_keeps_what_is_stored(store: Store, topics: Topics) -> None:
+def test_another_source_with_the_same_link_never_overwrites(store: Store, topics: Topics) -> None:
+    """A teaser from another feed linking to a stored article is a duplicate: the full text
+    stays. A feed's own item under a new GUID but an old link is not a revision either."""
     first = _article(1, guid="guid-1")
-    _, _, [first_id] = store_articles(store, [first], topics, NOW)
-    same_url = replace(_article(2), url=first.url + "?utm_source=rss", body="Rewritten text.")
-    same_guid = replace(_article(3, guid="guid-1"), body="Another rewrite of the story.")
-    other_feed = replace(_article(4, guid="guid-1"), source="https://other.example/feed.xml")
-    assert store.known_articles([same_url, same_guid, other_feed]) == [True, True, False]
+    [first_id] = store_articles(store, [first], topics, NOW).new_ids
+    teaser = replace(first, body="Short teaser.", source="https://other.example/feed.xml")
+    sibling = replace(first, body="Another item sharing the link.", guid="guid-2")
+    other_item = replace(_article(4, guid="guid-1"), source="https://other.example/feed.xml")
+    known = store.known_articles([teaser, sibling, other_item])
+    assert [k.id if k else None for k in known] == [first_id, first_id, None]
+    assert not any(k.revised_by(a) for k, a in zip(known, [teaser, sibling], strict=False) if k)
 
-    new, dups, ids = store_articles(store, [same_url, same_guid, other_feed], topics, NOW)
-    assert (new, dups) == (1, 2)
-    [added] = store.get_articles(ids)
+    counts = store_articles(store, [teaser, sibling, other_item], topics, NOW)
+    assert (counts.new, counts.duplicates, counts.updated) == (1, 2, 0)
+    [added] = store.get_articles(list(counts.new_ids))
     assert added.source == "https://other.example/feed.xml"
     kept = store.get_article(first_id)
     assert kept is not None
     assert (kept.body, kept.summary) == (first.body, summarize(first.title, first.body).summary)
 
 
+def test_a_revision_from_the_same_source_is_stored_over_the_old_text(
+    store: Store, topics: Topics
+) -> None:
+    """The feed corrected its item (same GUID, other words, a tracking parameter added to the
+    link): it is counted as a duplicate and updated, its summary and topics follow the new
+    text, and it keeps its id, URL, story and time."""
+    first = _article(1, guid="guid-1")
+    [first_id] = store_articles(store, [first], topics, NOW).new_ids
+    before = store.get_article(first_id)
+    assert before is not None and before.in_topic("drugs")
+    corrected_body = (
+        "The port authority said on Saturday that 14 dock workers were arrested over a pay "
+        "protest, not a drugs case, and that no cargo was seized. An earlier version of this "
+        "report was wrong. The workers were released without charge after six hours."
+    )
+    corrected = replace(
+        first, url=first.url + "?utm_source=rss", title="Dock workers held after pay protest",
+        body=corrected_body, published=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+
+    counts = store_articles(store, [corrected], topics, NOW.replace(hour=18))
+
+    assert (counts.new, counts.duplicates, counts.updated) == (0, 1, 1)
+    after = store.get_article(first_id)
+    assert after is not None
+    assert (after.title, after.body) == (corrected.title, corrected_body)
+    assert after.summary == summarize(corrected.title, corrected_body).summary
+    assert not after.in_topic("drugs")
+    assert (after.url, after.story_id, after.published, after.fetched_at) == (
+        before.url, before.story_id, before.published, before.fetched_at
+    )
+    assert store.count_articles() == 1
+    assert store_articles(store, [corrected], topics, NOW).updated == 0  # now a plain repeat
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"body": BODY.replace(" ", "  ") + " Case file 1."},  # spacing only: same words
+        {"body": BODY.replace(". ", ".\n\n") + " Case file 1!"},  # paragraphs, punctuation
+        {"body": "   "},  # emptied: a glitch of the feed, not an edit
+    ],
+    ids=["spacing", "punctuation", "emptied"],
+)
+def test_what_is_not_a_revision(store: Store, topics: Topics, change: dict[str, str]) -> None:
+    first = _article(1, guid="guid-1")
+    [first_id] = store_articles(store, [first], topics, NOW).new_ids
+    counts = store_articles(store, [replace(first, **change)], topics, NOW)
+    assert (counts.new, counts.duplicates, counts.updated) == (0, 1, 0)
+    kept = store.get_article(first_id)
+    assert kept is not None and kept.body == first.body
+
+
 def test_exact_repeat_under_another_url_is_a_duplicate(store: Store, topics: Topics) -> None:
     a = _article(1)
     b = replace(a, url="https://mirror.example.org/seizure")
     c = _article(2)
-    new, dups, ids = store_articles(store, [a, b, c], topics, NOW)
-    assert (new, dups) == (2, 1)
-    assert sorted(x.url for x in store.get_articles(ids)) == sorted([a.url, c.url])
+    counts = store_articles(store, [a, b, c], topics, NOW)
+    assert (counts.new, counts.duplicates) == (2, 1)
+    assert sorted(x.url for x in store.get_articles(list(counts.new_ids))) == sorted([a.url, c.url])
 
 
 def test_ingest_of_many_batches_and_sources_stores_each_article_once(

@@ -15,6 +15,7 @@ from digests.models import Summary
 from digests.sources.files import read_local
 from digests.store import NewArticle, Store
 from digests.store import fingerprints as fp
+from digests.store import minhash as mh
 from digests.store.db import create_engine, parse_url
 from tests.store.builders import NOW, PORT_STORY, MakeArticle, lightly_edited
 
@@ -52,12 +53,12 @@ def _full(
 
 def test_the_texts_are_what_the_tests_say() -> None:
     """The premise: MinHash alone cannot link the teaser, and the full texts are long."""
-    teaser, full, flood = fp.signatures(
+    teaser, full, flood = mh.signatures(
         [(TITLE, TEASER), (TITLE, PORT_STORY), (TITLE, FLOOD_STORY)]
     )
     assert teaser is not None and full is not None and flood is not None
-    assert fp.similarity(teaser, full) < fp.SIMILARITY
-    assert fp.similarity(full, flood) < fp.CONTRADICTION
+    assert mh.similarity(teaser, full) < mh.SIMILARITY
+    assert mh.similarity(full, flood) < fp.CONTRADICTION
     assert len(fp.words(TEASER)) < fp.LONG_BODY_WORDS
     assert min(len(fp.words(PORT_STORY)), len(fp.words(FLOOD_STORY))) >= fp.LONG_BODY_WORDS
     assert fp.title_key(TITLE) is not None

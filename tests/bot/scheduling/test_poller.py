@@ -44,6 +44,7 @@ class FeedServer:
     """A feed at one path: serves ETag/304, or fails the first ``failures`` requests."""
 
     body: bytes = FEED
+    etag: str = '"v1"'  # change it with the body
     failures: int = 0
     hits: int = 0
     conditional_hits: int = 0
@@ -54,7 +55,7 @@ class FeedServer:
         if self.hits <= self.failures:
             self.statuses.append(500)
             return Response("boom", status=500)
-        etag = '"v1"'
+        etag = self.etag
         if request.headers.get("If-None-Match") == etag:
             self.conditional_hits += 1
             self.statuses.append(304)
@@ -313,3 +314,34 @@ async def test_local_path_sources_are_reread_each_interval(
     assert early.paths == 0
     again = await poll_at(poller, T0 + timedelta(minutes=30))
     assert (again.paths, again.new, again.duplicates) == (1, 0, 1)
+
+
+async def test_an_item_the_feed_corrected_is_updated_on_the_next_poll(
+    httpserver: HTTPServer, tmp_path: Path, apps: list[App], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The feed changes (new ETag) because one item was corrected: the poll stores the new
+    text over the old one, and the log line says so."""
+    feed = FeedServer()
+    httpserver.expect_request("/feed.xml").respond_with_handler(feed.handle)
+    url = httpserver.url_for("/feed.xml")
+    app = open_app(apps, settings_for(tmp_path, [url]))
+    poller = Poller(app, worker_id="w1")
+    assert (await poll_at(poller, T0)).new == 2
+    [hit] = app.store.search("strike")
+    feed.body = FEED.replace(
+        b"Officials said more details would follow later in the day.",
+        b"Union leaders said the strike would end on Friday after a deal on pay.",
+        1,
+    )
+    feed.etag = '"v2"'
+    assert feed.body != FEED
+
+    with caplog.at_level("INFO", logger="bot.poller"):
+        second = await poll_at(poller, T0 + timedelta(minutes=10))
+
+    assert (second.ok, second.new, second.duplicates) == (1, 0, 2)
+    assert app.store.count_articles() == 2
+    updated = app.store.get_article(hit.article.id)
+    assert updated is not None and "deal on pay" in updated.body
+    assert [h.article.id for h in app.store.search("deal on pay")] == [hit.article.id]
+    assert any("updated=1" in r.getMessage() for r in caplog.records)

@@ -2,7 +2,11 @@
 
 ``fingerprints.title_key``: a hash of the headline's normalized words, NULL for a title too
 short or generic to identify a story. A new article that MinHash links to no story joins the
-story of a recent article with the same key (``articles._link_by_title``).
+story of a recent article with the same key (``clustering._link_by_title``).
+
+The backfill calls the application's ``title_key`` rather than a frozen copy, on purpose: a
+key is only useful if it equals the key the running code computes for the next article, so
+an upgrade run later, by a newer version, must key the backfill as that version does.
 
 Backfill: only articles published within ``STORY_WINDOW`` (a week) of the upgrade get a key,
 as only those can still share a story with an article stored afterwards; older rows keep
