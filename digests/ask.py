@@ -340,6 +340,7 @@ _NUMBER_WORDS = (
     r"ninefold|tenfold"
 )
 _NUMBER = re.compile(r"(?<![\w])[$€£¥]?\d[\d,.:]*(?:\s?%)?|\b(?:" + _NUMBER_WORDS + r")\b", re.I)
+_NOT_A_COUNT = re.compile(r"(?:hundreds|thousands|millions|billions|dozens|(?:19|20)\d\d)", re.I)
 _MONTHS = (
     r"January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\."
@@ -434,10 +435,14 @@ def _type_evidence(
     """1.0 when the sentence holds what the question type asks for, less when weakly, 0 not."""
     qtype = q.qtype
     if qtype == "number":
-        if not any(_fold(m.group(0)) not in q.words for m in _NUMBER.finditer(sentence)):
+        found = [m.group(0) for m in _NUMBER.finditer(sentence)]
+        numbers = [n for n in found if _fold(n) not in q.words]
+        if not numbers:
             return 0.0
         if q.focus and not any(match(f, keys) for f in q.focus):
             return 0.4  # a number, but of something else: "how many injured" vs "10,000 struck"
+        if all(_NOT_A_COUNT.fullmatch(n.rstrip(",.:")) for n in numbers):
+            return 0.6  # "millions", "dozens": an order of magnitude; "since 1999": a year
         return 1.0
     if qtype == "time":
         if any(_fold(m.group(0)) not in q.words for m in _TIME_STRONG.finditer(sentence)):
@@ -846,7 +851,16 @@ def ask(
     for hit in store.search(" ".join(words), topic=topic, since=since, limit=limit):
         found.setdefault(hit.article.id, hit.article)
     if len(found) < 3 and len(words) > 1:
-        for word in words[:_FALLBACK_WORDS]:
-            for hit in store.search(word, topic=topic, since=since, limit=max(1, limit // 2)):
+        for word in _by_weight(question, words)[:_FALLBACK_WORDS]:
+            for hit in store.search(word, topic=topic, since=since, limit=limit):
                 found.setdefault(hit.article.id, hit.article)
+            if len(found) >= MAX_CANDIDATES:
+                break
     return answer(question, list(found.values()))
+
+
+def _by_weight(question: str, words: list[str]) -> list[str]:
+    """The query words, the most telling first ("deported" before "people"), so the articles
+    of the words that matter come in before the candidates are capped."""
+    weights = {t.key: t.weight for t in _parse_question(question).terms}
+    return sorted(words, key=lambda w: -weights.get(stem(_fold(w)), 0.0))

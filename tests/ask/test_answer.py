@@ -40,6 +40,31 @@ def test_how_many_picks_the_sentence_with_the_count(noem: StoredArticle) -> None
     assert got.sources[0].title == noem.title
 
 
+def test_how_many_prefers_a_count_to_an_order_of_magnitude_or_a_year(
+    noem: StoredArticle,
+) -> None:
+    """ "deport millions" (a goal, an order of magnitude) and "since 1999, ... deporting" (a
+    year) hold numbers too, but the count answers "how many"."""
+    others = [
+        StoredArticle(
+            id=200, title="Rights groups slam policy", url="https://e.com/a", source="e",
+            body="The Trump administration has ramped up efforts to deport millions of "
+            "undocumented migrants from the United States.",
+            published=noem.published, fetched_at=noem.fetched_at, story_id=200,
+        ),
+        StoredArticle(
+            id=201, title="Swiss vote", url="https://e.com/b", source="e",
+            body="The party, which has finished first in every election since 1999, has "
+            "repeatedly put forward proposals such as deporting any foreigner convicted of a "
+            "minor offence.",
+            published=noem.published, fetched_at=noem.fetched_at, story_id=201,
+        ),
+    ]
+    got = answer("How many people were deported?", [*others, noem])
+    assert "1,700 deportations" in got.answer
+    assert got.sources[0].url == noem.url
+
+
 def test_who_picks_the_sentence_naming_people(colombia: list[StoredArticle]) -> None:
     got = answer("Who did Noem meet in Bogota?", colombia)
     assert "President Gustavo Petro" in got.answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,6 +50,38 @@ def test_ask_answers_from_the_store(filled: Store) -> None:
     got = ask("How many people were deported?", filled)
     assert "1,700 deportations" in got.answer
     assert got.sources[0].url.endswith("noem-colombia-visit.txt")
+
+
+def test_the_telling_word_brings_the_answer_when_the_whole_question_finds_little(
+    tmp_path: Path,
+) -> None:
+    """One article has both "people" and "deported": each word is then searched alone, the
+    telling one first and to the full limit, so the article with the count comes in although
+    articles saying "deported" more often rank above it and "people" is in as many."""
+    _need_sample()
+    [noem] = [p for p in article_paths() if p.name.startswith("noem")]
+    filler = [
+        NewArticle(
+            article=Article(
+                title=f"{topic} story {i}", url=f"https://e.com/{topic}/{i}", body=body,
+                source="e", published=NOW - timedelta(days=1),
+            ),
+            topics=(), summary=Summary(""), fetched_at=NOW,
+        )
+        for i, town in enumerate(("Leeds", "Hull", "York", "Bath", "Ely", "Kent", "Rye", "Wells"))
+        for topic, body in (
+            ("deport", f"A man was deported. Another was deported. Deported again in {town}."),
+            ("people", f"People gathered. People cheered. People went home to {town}."),
+        )
+    ]
+    both = replace(filler[0], article=replace(
+        filler[0].article, url="https://e.com/both", body="People said he was deported."))
+    with Store.open(f"sqlite:///{tmp_path / 'ask.db'}") as store:
+        store.add_articles([*filler, both, _new(noem)])
+        assert len(store.search("people deported")) == 1
+        assert all("1,700" not in h.article.body for h in store.search("deported", limit=5))
+        got = ask("How many people were deported?", store)
+    assert "1,700 deportations" in got.answer
 
 
 def test_ask_answers_who(filled: Store) -> None:
