@@ -47,6 +47,11 @@ _HTML_START = re.compile(
     rb"\A\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>])", re.I | re.S
 )
 _TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
+_FOOTER = re.compile(
+    r"(?:The (?:post|article|story) .{1,400}? (?:appeared first|first appeared) on"
+    r"|This (?:post|article|story) (?:was )?(?:originally|first) "
+    r"(?:appeared|published) (?:on|in|at)) .{1,200}"
+)
 # feedparser "bozo" reasons that do not mean the document is broken.
 _HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
 _TRAILING_SPACE = " \t\r\n\x00"
@@ -180,16 +185,27 @@ def _article_from_entry(entry: Mapping[str, Any], feed_url: str, source: str) ->
 
 
 def _entry_body(entry: Mapping[str, Any]) -> str:
-    """Full content when the feed has it (the longest part), else the summary/description."""
+    """Full content when the feed has it (the longest part), else the summary/description;
+    without the publisher's "The post ... appeared first on ..." footer."""
     best = ""
     for part in entry.get("content") or ():
         text = _to_text(part.get("value") or "", part.get("type") or "text/html")
         if len(text) > len(best):
             best = text
-    if best:
-        return best
-    detail = entry.get("summary_detail") or {}
-    return _to_text(entry.get("summary") or "", detail.get("type") or "text/html")
+    if not best:
+        detail = entry.get("summary_detail") or {}
+        best = _to_text(entry.get("summary") or "", detail.get("type") or "text/html")
+    return _without_footer(best)
+
+
+def _without_footer(body: str) -> str:
+    """The body without a last paragraph that only says where the item was first published
+    (WordPress adds "The post <title> appeared first on <site>." to every item): it is not
+    the article's, and quoted as a summary, a key fact or an answer it would say nothing."""
+    head, sep, last = body.rpartition("\n")
+    if _FOOTER.fullmatch(last.strip()):
+        return head.rstrip()
+    return body
 
 
 def _text_field(obj: Mapping[str, Any], key: str) -> str:

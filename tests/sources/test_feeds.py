@@ -174,3 +174,25 @@ def test_broken_but_complete_feed_is_still_read(data: bytes) -> None:
 def test_truncated_html_is_not_called_a_truncated_feed() -> None:
     with pytest.raises(SourceError, match="HTML page"):
         parse_feed(b"<!DOCTYPE html><html><head><title>Hi</title></head><body><p>x", FEED_URL)
+
+
+def test_where_first_published_footer_is_not_part_of_the_body() -> None:
+    """WordPress's "The post ... appeared first on ..." last paragraph is dropped (from the
+    content or the description); the same words inside the article are kept."""
+    footer = "<p>The post <a href='https://e.com/x'>Port strike ends</a> appeared first on " \
+             "<a href='https://e.com'>E News</a>.</p>"
+    inside = "<p>The post office said the strike appeared first on Monday in Leeds.</p>"
+    rss = (
+        '<rss version="2.0"><channel><title>E</title>'
+        "<item><title>Port strike ends</title><link>https://e.com/x</link>"
+        f"<description><![CDATA[<p>Dock workers went back on Friday.</p>{footer}]]></description>"
+        "</item><item><title>Mail</title><link>https://e.com/y</link>"
+        f"<description><![CDATA[{inside}<p>More later.</p>]]></description></item>"
+        "<item><title>Only</title><link>https://e.com/z</link>"
+        "<description>This article was originally published on E News.</description></item>"
+        "</channel></rss>"
+    ).encode()
+    first, second, third = parse_feed(rss, "https://e.com/feed").articles
+    assert first.body == "Dock workers went back on Friday."
+    assert second.body.startswith("The post office said the strike appeared first on Monday")
+    assert third.body == ""
