@@ -427,14 +427,16 @@ def cmd_feeds_add(args: argparse.Namespace) -> int:
             "new": result.new,
             "duplicates": result.duplicates,
             "already": result.already,
+            "found_on": result.found_on,
         })
     elif result.already == "config":
         sys.stdout.write(f"already following {result.url}: it is in the config file\n")
     elif result.already == "added":
         sys.stdout.write(f"already following {result.url} (added by {result.added_by})\n")
     else:
+        found = f" (the feed {result.found_on} names)" if result.found_on else ""
         sys.stdout.write(
-            f"now following {result.title} <{result.url}>: {result.new} new articles, "
+            f"now following {result.title} <{result.url}>{found}: {result.new} new articles, "
             f"{result.duplicates} duplicates\n"
         )
     return EXIT_OK

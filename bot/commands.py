@@ -481,7 +481,10 @@ async def _feeds_add(app: App, text: str, name: str, ctx: CommandContext) -> Rep
     if result.already == "added":
         return Reply(text=f"Already following {shown} (added by {result.added_by}).")
     articles = "article" if result.new == 1 else "articles"
-    return Reply(text=f"Now following {shown}: {result.new} new {articles}.", ephemeral=False)
+    found = f" (the feed {result.found_on} names)" if result.found_on else ""
+    return Reply(
+        text=f"Now following {shown}{found}: {result.new} new {articles}.", ephemeral=False
+    )
 
 
 async def _feeds_remove(app: App, text: str, ctx: CommandContext) -> Reply:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_FEED_URL = 2000  # characters
 MAX_FEED_NAME = 200  # characters of a name given with ``feeds add URL NAME``
+MAX_ANNOUNCED_TRIED = 3  # feeds a page announces that are tried, best first
 
 _SLACK_LINK = re.compile(r"<([^<>|\s]*)(?:\|[^<>]*)?>")
 
@@ -86,6 +87,7 @@ class FollowResult:
     duplicates: int = 0
     already: Literal["config", "added"] | None = None
     added_by: str | None = None
+    found_on: str | None = None  # the web page given, whose announced feed ``url`` is
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ async def follow_feed(
     name: str | None = None,
     trusted: bool = False,
     client: httpx.AsyncClient | None = None,
+    found_on: str | None = None,
 ) -> FollowResult:
     """Follow the feed at ``text`` from now on (``/news feeds add``, ``digestbot feeds add``).
 
@@ -174,6 +177,11 @@ async def follow_feed(
     finally:
         if client is None:
             await http.aclose()
+    if result.failures and result.feed_links and found_on is None:
+        return await _follow_announced(
+            app, url, result.feed_links, result.failures[0].error,
+            added_by=added_by, name=name, trusted=trusted, client=client,
+        )
     if result.failures:
         raise SourceError(url, result.failures[0].error)
     now = app.clock()
@@ -188,7 +196,33 @@ async def follow_feed(
     next_poll = now + parse_duration(settings.poll.interval)
     await asyncio.to_thread(record_feed, store, result, now, next_poll=next_poll)
     log.info("feed added url=%s by=%s new=%d duplicates=%d", url, added_by, new, dups)
-    return FollowResult(url, title or url, new=new, duplicates=dups)
+    return FollowResult(url, title or url, new=new, duplicates=dups, found_on=found_on)
+
+
+async def _follow_announced(
+    app: App,
+    page: str,
+    links: tuple[str, ...],
+    page_error: str,
+    *,
+    added_by: str,
+    name: str | None,
+    trusted: bool,
+    client: httpx.AsyncClient | None,
+) -> FollowResult:
+    """A web page was given: follow the first feed it announces that is one (autodiscovery,
+    ``sources.discover``; fetched with the same trust as the page). One level only: a feed
+    link that is a page again is not followed further."""
+    first_error = ""
+    for link in links[:MAX_ANNOUNCED_TRIED]:
+        try:
+            return await follow_feed(
+                app, link, added_by=added_by, name=name, trusted=trusted, client=client,
+                found_on=page,
+            )
+        except (SourceError, UsageError) as e:
+            first_error = first_error or str(e)
+    raise SourceError(page, f"{page_error}, which failed: {first_error}")
 
 
 async def unfollow_feed(app: App, text: str) -> UnfollowResult:

@@ -35,6 +35,15 @@ class SourceError(DigestbotError):
         super().__init__(f"{source}: {reason}")
 
 
+class NotAFeedError(SourceError):
+    """A web page where a feed was expected; ``feed_links`` are the feeds it announces
+    (``sources.discover``), best first, so a caller can offer or follow one."""
+
+    def __init__(self, source: str, reason: str, feed_links: tuple[str, ...] = ()) -> None:
+        super().__init__(source, reason)
+        self.feed_links = feed_links
+
+
 class StoreError(DigestbotError):
     """The store (database) could not be reached or refused an operation."""
 

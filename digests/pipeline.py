@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from digests.errors import DigestbotError, SourceError
+from digests.errors import DigestbotError, NotAFeedError, SourceError
 from digests.models import Article, IngestFailure, IngestReport, Summary, TopicScore
 from digests.settings import FetchSettings, Settings
 from digests.sources.feeds import parse_feed
@@ -64,6 +64,7 @@ class SourceResult:
     etag: str | None = None
     last_modified: str | None = None
     title: str | None = None
+    feed_links: tuple[str, ...] = ()  # failed as a web page: the feeds it announces
 
 
 def fetch_options(settings: FetchSettings) -> FetchOptions:
@@ -118,7 +119,9 @@ async def read_source(
             return await _read_feed_url(spec, store, client, options)
         return await asyncio.to_thread(_read_path, spec)
     except DigestbotError as e:
-        return SourceResult(spec, failures=(IngestFailure(spec.location, _reason(e)),))
+        links = e.feed_links if isinstance(e, NotAFeedError) else ()
+        failure = IngestFailure(spec.location, _reason(e))
+        return SourceResult(spec, failures=(failure,), feed_links=links)
 
 
 async def _read_feed_url(

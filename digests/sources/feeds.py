@@ -24,8 +24,9 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from digests.errors import SourceError
+from digests.errors import NotAFeedError, SourceError
 from digests.models import Article
+from digests.sources.discover import feed_links
 from digests.sources.htmltext import collapse, html_fragment_to_text, plain_text
 from digests.sources.sniff import FEED_ROOTS, local_name, markup_text, xml_root
 
@@ -128,7 +129,9 @@ def _raise_if_not_feed(parsed: Any, data: bytes, url: str) -> None:
         return  # a well-formed feed with no items
     head = data[:4096]
     if _HTML_START.match(head) or (not parsed.get("version") and b"<html" in head.lower()):
-        raise SourceError(url, "is an HTML page, not a feed")
+        links = feed_links(data, url)
+        named = f" (it names the feed {links[0]})" if links else ""
+        raise NotAFeedError(url, f"is an HTML page, not a feed{named}", links)
     if _looks_binary(data):
         raise SourceError(url, "binary data, not a feed")
     if broken and exc is not None:
@@ -202,7 +205,7 @@ def _without_footer(body: str) -> str:
     """The body without a last paragraph that only says where the item was first published
     (WordPress adds "The post <title> appeared first on <site>." to every item): it is not
     the article's, and quoted as a summary, a key fact or an answer it would say nothing."""
-    head, sep, last = body.rpartition("\n")
+    head, _sep, last = body.rpartition("\n")
     if _FOOTER.fullmatch(last.strip()):
         return head.rstrip()
     return body

@@ -33,7 +33,7 @@ def test_add_fetches_stores_and_follows(cli: Cli, workdir: Workdir, feed_url: st
     run = cli("feeds", "add", feed_url, "--json")
     assert run.code == 0, run.err
     assert run.json() == {"url": feed_url, "title": "Example Wire", "new": 2, "duplicates": 0,
-                          "already": None}
+                          "already": None, "found_on": None}
     assert count_articles(workdir.db_url) == 2
     store = Store.open(workdir.db_url)
     try:
@@ -87,6 +87,44 @@ def test_add_of_a_page_that_is_not_a_feed_adds_nothing(
     run = cli("feeds", "add", url, "--json")
     run.assert_clean_error()
     assert f"{url}: " in run.err and "HTML page, not a feed" in run.err
+    assert cli("feeds", "list", "--json").json() == []
+
+
+def _site(httpserver: HTTPServer, head: str) -> str:
+    httpserver.expect_request("/").respond_with_data(
+        f"<!doctype html><html><head><title>Wire</title>{head}</head><body>News</body></html>",
+        content_type="text/html")
+    return httpserver.url_for("/")
+
+
+def test_add_of_a_site_follows_the_feed_its_page_names(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer, feed_url: str
+) -> None:
+    """Autodiscovery: the page's <link rel="alternate" type="application/rss+xml"> is
+    followed; the page itself is not. A feed link that fails is skipped for the next one."""
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
+    site = _site(httpserver,
+                 '<link rel="alternate" type="application/rss+xml" href="/gone.xml">'
+                 '<link rel="alternate" type="application/rss+xml" href="/feed.xml">')
+    run = cli("feeds", "add", site, "--json")
+    assert run.code == 0, run.err
+    assert run.json() == {"url": feed_url, "title": "Example Wire", "new": 2, "duplicates": 0,
+                          "already": None, "found_on": site}
+    assert [r["url"] for r in cli("feeds", "list", "--json").json()] == [feed_url]
+    again = cli("feeds", "add", site)
+    assert again.out == f"already following {feed_url} (added by cli)\n"
+
+
+def test_add_of_a_site_whose_feeds_all_fail_adds_nothing(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
+    site = _site(httpserver, '<link rel="alternate" type="application/atom+xml" href="gone.xml">')
+    run = cli("feeds", "add", site)
+    run.assert_clean_error()
+    gone = httpserver.url_for("/gone.xml")
+    assert f"{site}: is an HTML page, not a feed (it names the feed {gone}), which failed: " \
+        f"{gone}: " in run.err and "404" in run.err
     assert cli("feeds", "list", "--json").json() == []
 
 

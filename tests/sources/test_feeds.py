@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digests.errors import SourceError
+from digests.errors import NotAFeedError, SourceError
 from digests.models import Article
 from digests.sources.feeds import parse_feed, repair_xml
 
@@ -196,3 +196,20 @@ def test_where_first_published_footer_is_not_part_of_the_body() -> None:
     assert first.body == "Dock workers went back on Friday."
     assert second.body.startswith("The post office said the strike appeared first on Monday")
     assert third.body == ""
+
+
+def test_a_page_that_names_its_feed_says_so() -> None:
+    page = (
+        b"<!doctype html><html><head><title>World</title>"
+        b'<link rel="alternate" type="application/rss+xml" href="/feed.xml"></head>'
+        b"<body>News</body></html>"
+    )
+    with pytest.raises(NotAFeedError) as caught:
+        parse_feed(page, "https://e.com/world")
+    assert caught.value.feed_links == ("https://e.com/feed.xml",)
+    assert caught.value.reason == (
+        "is an HTML page, not a feed (it names the feed https://e.com/feed.xml)"
+    )
+    with pytest.raises(NotAFeedError) as plain:
+        parse_feed(b"<!doctype html><html><body>x</body></html>", "https://e.com/")
+    assert (plain.value.reason, plain.value.feed_links) == ("is an HTML page, not a feed", ())

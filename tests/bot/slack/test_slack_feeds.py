@@ -88,6 +88,21 @@ async def test_add_fetches_stores_and_announces_in_the_channel(
     assert state.next_poll == NOW + parse_duration(local_app.settings.poll.interval)
 
 
+async def test_add_of_a_site_follows_the_feed_its_page_names(
+    client: SlashClient, local_app: App, httpserver: HTTPServer
+) -> None:
+    url = serve_feed(httpserver)
+    httpserver.expect_request("/").respond_with_data(
+        '<!doctype html><html><head><link rel="alternate" type="application/rss+xml" '
+        'href="/feed.xml"></head><body>Harbour news</body></html>', content_type="text/html")
+    site = httpserver.url_for("/")
+    message = await answer(client, f"feeds add {site}")
+    assert message["text"] == (
+        f"Now following Harbour Gazette ({url}) (the feed {site} names): 2 new articles."
+    )
+    assert [f.url for f in local_app.store.list_feeds() if f.added] == [url]
+
+
 async def test_add_twice_says_already_following(
     client: SlashClient, local_app: App, httpserver: HTTPServer
 ) -> None:
