@@ -166,7 +166,8 @@ def prepare(
     *,
     done: dict[tuple[str, str], tuple[tuple[TopicScore, ...], Summary]] | None = None,
 ) -> list[NewArticle]:
-    """Classify and summarize: the CPU part of ingest, pure apart from the clock value.
+    """Classify and summarize: the CPU part of ingest, pure apart from the clock value;
+    an article with no time, or a time after ``now``, gets ``now``.
 
     Both depend on title and body only, so ``done`` (title, body -> topics, summary), shared
     by the caller across batches, spares an article that repeats another word for word (the
@@ -175,7 +176,10 @@ def prepare(
     done = {} if done is None else done
     prepared = []
     for article in articles:
-        if article.published is None:
+        if article.published is None or article.published > now:
+            # Undated, or dated ahead (a wrong time zone, a typo'd year): it is news now.
+            # Left in the future it would miss every digest until that date and then come
+            # back as new, or head every "newest first" list for years.
             article = replace(article, published=now)
         key = (article.title, article.body)
         found = done.get(key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -173,3 +173,18 @@ def test_ingest_of_many_batches_and_sources_stores_each_article_once(
     assert len(set(report.new_ids)) == size + 3 == store.count_articles()
     again = asyncio.run(ingest(specs, store, settings, now=NOW))
     assert (again.new, again.duplicates) == (0, size + 6)
+
+
+def test_an_article_dated_in_the_future_is_news_now(store: Store, topics: Topics) -> None:
+    """A wrong time zone or a typo'd year must not keep an item out of every digest until
+    that date: it is stored with the time it was first seen. Past and missing times: as
+    given, and now."""
+    ahead = replace(_article(1), published=NOW + timedelta(hours=5))
+    typo = replace(_article(2), published=NOW.replace(year=2062))
+    past = replace(_article(3), published=NOW - timedelta(days=2))
+    undated = replace(_article(4), published=None)
+    ids = store_articles(store, [ahead, typo, past, undated], topics, NOW).new_ids
+    stored = {a.url: a.published for a in store.get_articles(list(ids))}
+    assert [stored[a.url] for a in (ahead, typo, past, undated)] == [
+        NOW, NOW, NOW - timedelta(days=2), NOW
+    ]
