@@ -3,7 +3,8 @@
 Several workers may poll one store: ``store.claim_due_feeds`` leases each due feed to one of
 them, and ``store.release_feed`` records the outcome and the next poll time. The fetching,
 parsing, classifying and storing is ``digests.pipeline``; this module only decides when
-(interval + jitter, exponential backoff on failure) and reports (metrics, health notices).
+(interval + jitter, exponential backoff on failure, at least what a 429/503 Retry-After asks) and
+reports (metrics, health notices).
 Local path sources are re-read by every worker on their interval: the store's dedupe makes a
 re-read cheap, so they need no lease.
 
@@ -49,6 +50,9 @@ from digests.timewindow import parse_duration
 log = logging.getLogger(__name__)
 
 CLI_ADDER = "cli"  # ``added_by`` of feeds the operator added with ``digestbot feeds add``
+# A feed's server that answers 429/503 with Retry-After is not polled before that time, up to
+# this long (a server asking for a week is more likely wrong than meant).
+MAX_RETRY_AFTER = timedelta(days=1)
 
 Outcome = Literal["ok", "not_modified", "error"]
 
@@ -231,6 +235,9 @@ class Poller:
             now, interval, failures,
             max_backoff=self._max_backoff, jitter=self._jitter, rng=self._rng,
         )
+        if result.retry_after:  # the server asked for a pause (429/503 Retry-After)
+            asked = timedelta(seconds=min(result.retry_after, MAX_RETRY_AFTER.total_seconds()))
+            next_poll = max(next_poll, now + asked)
         keep_title = not configured and bool(state.title)  # an added feed keeps its name
         released = await self._release(state.url, result, now, next_poll, error, keep_title)
         self._record(outcome, seconds, new)

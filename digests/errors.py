@@ -35,6 +35,18 @@ class SourceError(DigestbotError):
         super().__init__(f"{source}: {reason}")
 
 
+class HttpStatusError(SourceError):
+    """The server answered with an error status; ``retry_after`` (seconds) is how long it
+    asked to be left alone (``Retry-After`` on a 429 or 503), when it said."""
+
+    def __init__(
+        self, source: str, reason: str, status: int, retry_after: float | None = None
+    ) -> None:
+        super().__init__(source, reason)
+        self.status = status
+        self.retry_after = retry_after
+
+
 class NotAFeedError(SourceError):
     """A web page where a feed was expected; ``feed_links`` are the feeds it announces
     (``sources.discover``), best first, so a caller can offer or follow one."""

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from digests.errors import DigestbotError, NotAFeedError, SourceError
+from digests.errors import DigestbotError, HttpStatusError, NotAFeedError, SourceError
 from digests.models import Article, IngestFailure, IngestReport, Summary, TopicScore
 from digests.settings import FetchSettings, Settings
 from digests.sources.feeds import parse_feed
@@ -65,6 +65,7 @@ class SourceResult:
     last_modified: str | None = None
     title: str | None = None
     feed_links: tuple[str, ...] = ()  # failed as a web page: the feeds it announces
+    retry_after: float | None = None  # failed with 429/503: seconds the server asked for
 
 
 def fetch_options(settings: FetchSettings) -> FetchOptions:
@@ -120,8 +121,9 @@ async def read_source(
         return await asyncio.to_thread(_read_path, spec)
     except DigestbotError as e:
         links = e.feed_links if isinstance(e, NotAFeedError) else ()
+        wait = e.retry_after if isinstance(e, HttpStatusError) else None
         failure = IngestFailure(spec.location, _reason(e))
-        return SourceResult(spec, failures=(failure,), feed_links=links)
+        return SourceResult(spec, failures=(failure,), feed_links=links, retry_after=wait)
 
 
 async def _read_feed_url(

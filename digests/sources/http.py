@@ -19,11 +19,12 @@ import logging
 import socket
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from digests.errors import SourceError, first_line
+from digests.errors import HttpStatusError, SourceError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,13 @@ async def _get(
             )
         if not 200 <= resp.status_code < 300:
             phrase = httpx.codes.get_reason_phrase(resp.status_code) or resp.reason_phrase
-            raise SourceError(url, f"HTTP {resp.status_code} {phrase}".strip())
+            reason = f"HTTP {resp.status_code} {phrase}".strip()
+            wait = None
+            if resp.status_code in (429, 503):
+                wait = retry_after(resp.headers.get("retry-after", ""), time.time())
+            if wait is not None:
+                reason += f" (retry after {wait:.0f}s)"
+            raise HttpStatusError(url, reason, resp.status_code, wait)
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > options.max_bytes:
             raise SourceError(url, _too_large(options, int(declared)))
@@ -187,6 +194,21 @@ async def _get(
             not_modified=False,
             elapsed=time.monotonic() - start,
         )
+
+
+def retry_after(value: str, now: float) -> float | None:
+    """Seconds from ``now`` (a Unix time) that a ``Retry-After`` header asks for: a number of
+    seconds or an HTTP date; None when absent or unreadable, 0 for a date already past."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)
 
 
 def _check_url(url: str, current: str) -> tuple[str, int]:

@@ -11,8 +11,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from digests.errors import SourceError
-from digests.sources.http import FetchOptions, FetchResult, fetch, fetch_sync, make_client
+from digests.errors import HttpStatusError, SourceError
+from digests.sources.http import (
+    FetchOptions,
+    FetchResult,
+    fetch,
+    fetch_sync,
+    make_client,
+    retry_after,
+)
 
 # The test server is on a loopback address: allow it unless a test is about refusing it.
 LOCAL = FetchOptions(allow_private_addresses=True)
@@ -102,6 +109,41 @@ async def test_error_status(httpserver: HTTPServer, status: int, reason: str) ->
     with pytest.raises(SourceError) as info:
         await get(url)
     assert (info.value.source, info.value.reason) == (url, reason)
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "wait"),
+    [
+        (429, "120", 120.0),
+        (503, "Wed, 21 Oct 2099 07:28:00 GMT", None),  # a date: checked below
+        (503, "soon", None),  # unreadable: no wait
+        (500, "60", None),  # only 429 and 503 carry a meaningful Retry-After
+    ],
+)
+async def test_retry_after_is_kept(
+    httpserver: HTTPServer, status: int, header: str, wait: float | None
+) -> None:
+    httpserver.expect_request("/x").respond_with_data(
+        b"slow down", status=status, headers={"Retry-After": header})
+    with pytest.raises(HttpStatusError) as info:
+        await get(httpserver.url_for("/x"))
+    assert info.value.status == status
+    if header.startswith("Wed"):
+        assert info.value.retry_after is not None and info.value.retry_after > 1e9
+    else:
+        assert info.value.retry_after == wait
+    assert ("retry after" in info.value.reason) == (info.value.retry_after is not None)
+
+
+def test_retry_after_forms() -> None:
+    now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    assert retry_after("30", now) == 30.0
+    assert retry_after(" 0 ", now) == 0.0
+    assert retry_after("Tue, 14 Nov 2023 22:15:20 GMT", now) == 120.0
+    assert retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now) == 0.0  # already past
+    assert retry_after("", now) is None
+    assert retry_after("-5", now) is None
+    assert retry_after("next week", now) is None
 
 
 async def test_slow_server_times_out(httpserver: HTTPServer) -> None:

@@ -345,3 +345,28 @@ async def test_an_item_the_feed_corrected_is_updated_on_the_next_poll(
     assert updated is not None and "deal on pay" in updated.body
     assert [h.article.id for h in app.store.search("deal on pay")] == [hit.article.id]
     assert any("updated=1" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "minutes"),
+    [
+        (429, "3600", 60),  # asked for an hour: longer than the 10-minute backoff
+        (503, "30", 10),  # asked for less than the backoff: the backoff stands
+        (429, "604800", 24 * 60),  # a week is capped at a day
+        (503, None, 10),  # nothing asked
+    ],
+)
+async def test_a_server_asking_for_a_pause_is_not_polled_before(
+    httpserver: HTTPServer, tmp_path: Path, apps: list[App],
+    status: int, retry_after: str | None, minutes: int,
+) -> None:
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        "busy", status=status, headers=headers)
+    url = httpserver.url_for("/feed.xml")
+    app = open_app(apps, settings_for(tmp_path, [url]))
+    report = await poll_at(Poller(app, worker_id="w1"), T0)
+    assert report.failed == 1
+    state = app.store.get_feed(url)
+    assert state is not None and state.next_poll == T0 + timedelta(minutes=minutes)
+    assert state.error_count == 1 and f"HTTP {status}" in (state.last_error or "")
