@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -51,6 +53,9 @@ log = logging.getLogger(__name__)
 Status = Literal["delivered", "empty", "already", "failed", "permanent", "skipped"]
 MANUAL = "manual"
 STALE_CLAIM = timedelta(minutes=10)  # a claim this old is abandoned whoever holds it
+PLAN_LOCK_TTL = timedelta(seconds=60)  # a plan takes well under a second; a dead planner's
+#                                        lease frees itself after this
+PLAN_LOCK_WAIT = 30.0  # seconds a plan waits for another one of its channel and topic
 
 
 class Metrics(Protocol):
@@ -207,6 +212,7 @@ class DigestSpec:
     repost_updated: bool = False
     updated_since: datetime | None = None  # a delivered story with an article fetched after
     #                                        this is "updated" (when repost_updated)
+    in_flight: frozenset[int] = frozenset()  # planned by unfinished windows: left out too
 
 
 def build_window_digest(app: App, spec: DigestSpec) -> Digest:
@@ -227,7 +233,8 @@ def build_window_digest(app: App, spec: DigestSpec) -> Digest:
     return build_digest(
         spec.topic, articles, since=since, until=spec.until, now=spec.until,
         window=spec.window, max_items=spec.max_stories, description=definition.description,
-        color=definition.color or "", exclude_story_ids=delivered, updated_story_ids=updated,
+        color=definition.color or "", exclude_story_ids=delivered | spec.in_flight,
+        updated_story_ids=updated,
     )
 
 
@@ -471,18 +478,65 @@ async def _plan(
         return _linked(app, digest, progress.plan_id), progress, archived.created_at
     if job.spec is None:
         raise UsageError("nothing was sent and the window cannot be rebuilt")
-    spec = job.spec
-    digest = await asyncio.to_thread(build_window_digest, app, spec)
-    if digest.empty and not job.post_empty:
-        return None, progress, app.clock()
-    now = app.clock()
-    plan_id = await asyncio.to_thread(
-        archive_files.save_digest, store, digest, channel_key=job.channel_key, now=now
-    )
-    progress = Progress(plan_id, ())
-    if not await asyncio.to_thread(record_progress, store, claim.id, claim.worker, progress):
-        raise _LostClaim()
+    async with _planning(app, job, f"{claim.worker}:{claim.id}"):
+        # Another window of this topic to this channel may be unfinished (a concurrent
+        # ``post``, a scheduled window, one failed and to be resumed): its stories are not
+        # delivered yet, but they will be, so they are left out here as delivered ones are.
+        spec = replace(job.spec, in_flight=await _in_flight_stories(app, job, claim))
+        digest = await asyncio.to_thread(build_window_digest, app, spec)
+        if digest.empty and not job.post_empty:
+            return None, progress, app.clock()
+        now = app.clock()
+        plan_id = await asyncio.to_thread(
+            archive_files.save_digest, store, digest, channel_key=job.channel_key, now=now
+        )
+        progress = Progress(plan_id, ())
+        if not await asyncio.to_thread(record_progress, store, claim.id, claim.worker, progress):
+            raise _LostClaim()
     return _linked(app, digest, plan_id), progress, now
+
+
+@contextlib.asynccontextmanager
+async def _planning(app: App, job: _Job, holder: str) -> AsyncIterator[None]:
+    """One plan at a time per channel and topic, across processes (a short lease): plans
+    made at once would both pick the stories that neither has delivered yet."""
+    key = hashlib.sha256(f"{job.channel_key}\0{job.topic}".encode()).hexdigest()[:32]
+    name, deadline = f"plan:{key}", time.monotonic() + PLAN_LOCK_WAIT
+    store = app.store
+    while not await asyncio.to_thread(
+        store.try_acquire_lease, name, holder, app.clock(), PLAN_LOCK_TTL
+    ):
+        if time.monotonic() > deadline:  # transient: the window is retried
+            raise StoreError(f"another digest of {job.topic} for {job.channel_key} is being "
+                             "planned; will retry")
+        await asyncio.sleep(0.1)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(StoreError):
+            await asyncio.to_thread(store.release_lease, name, holder)
+
+
+async def _in_flight_stories(app: App, job: _Job, claim: Delivery) -> frozenset[int]:
+    """Stories planned by the other unfinished windows of this topic to this channel that
+    may still be sent: claimed ones (in progress, or resumed after a crash), and failed ones
+    the scheduler retries within the grace period (a failed ``post`` is never resumed)."""
+    grace = parse_window(app.settings.delivery.misfire_grace)
+    since = app.clock() - grace - STALE_CLAIM
+    rows = await asyncio.to_thread(
+        app.store.in_flight_deliveries, job.channel_key, job.topic, since
+    )
+    found: set[int] = set()
+    for row in rows:
+        plan_id = Progress.decode(row.message_ids).plan_id
+        if row.id == claim.id or plan_id is None:
+            continue
+        if row.status == "failed" and row.window_key.startswith(f"{MANUAL}:"):
+            continue
+        archived = await asyncio.to_thread(app.store.get_digest, plan_id)
+        if archived is not None:
+            found.update(item.story_id for item in render_json.parse(archived.payload).items)
+    return frozenset(found)
 
 
 def _linked(app: App, digest: Digest, archive_id: int) -> Digest:

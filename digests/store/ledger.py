@@ -166,3 +166,19 @@ def delivered_story_ids(conn: Connection, channel_key: str, topic: str) -> set[i
         delivered_stories.c.channel_key == channel_key, delivered_stories.c.topic == topic
     )
     return {int(r.story_id) for r in conn.execute(stmt)}
+
+
+def in_flight(conn: Connection, channel_key: str, topic: str, since: datetime) -> list[Delivery]:
+    """Windows of ``topic`` to ``channel_key`` claimed since ``since`` and not finished
+    (``claimed``, or ``failed`` and so to be resumed): their plans are not delivered yet."""
+    stmt = (
+        sa.select(deliveries)
+        .where(
+            deliveries.c.channel_key == channel_key,
+            deliveries.c.topic == topic,
+            deliveries.c.status.in_(("claimed", "failed")),
+            deliveries.c.claimed_at >= since,
+        )
+        .order_by(deliveries.c.id)
+    )
+    return [_delivery(r) for r in conn.execute(stmt)]

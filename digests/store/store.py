@@ -553,6 +553,13 @@ class Store:
         with self._tx() as conn:
             return ledger.delivered_story_ids(conn, channel_key, topic)
 
+    def in_flight_deliveries(self, channel_key: str, topic: str, since: datetime) -> list[Delivery]:
+        """Unfinished windows (claimed, or failed and resumable) of ``topic`` to ``channel_key``
+        claimed since ``since``: a new plan must leave their stories out."""
+        since = _aware(since, "since")
+        with self._tx() as conn:
+            return ledger.in_flight(conn, channel_key, topic, since)
+
     # digest archive ------------------------------------------------------------------
 
     def save_digest(

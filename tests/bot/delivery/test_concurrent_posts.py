@@ -1,0 +1,66 @@
+"""Windows of one topic to one channel that are open at the same time (``digestbot post`` run
+twice at once, a post while a scheduled window is failing) never post the same story twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.app import App
+from bot.delivery import deliver_subscription, post_now
+from bot.senders import Sender
+from digests.store import Store, Subscription
+from tests.bot.delivery.helpers import NOW, HistorySlackApi, add_story
+
+
+def _titles(api: HistorySlackApi) -> list[str]:
+    return [str(m.get("blocks")) for m in api.posted]
+
+
+async def test_concurrent_posts_send_each_story_once(
+    app: App, store: Store, senders: dict[str, Sender], slack_api: HistorySlackApi
+) -> None:
+    story = add_story(store, "Cyberattack hits ministry")
+    results = await asyncio.gather(
+        *(post_now(app, "desk", topic="security", senders=senders) for _ in range(3))
+    )
+    delivered = [r for r in results if r.delivered]
+    assert len(delivered) == 1 and len(slack_api.posted) == 1
+    skipped = [s.reason for r in results for s in r.skipped]
+    assert skipped == ["no new stories for security in the last 24h"] * 2
+    assert store.delivered_story_ids("desk", "security") == {story}
+
+
+async def test_a_post_leaves_out_what_a_failing_scheduled_window_will_resend(
+    app: App, store: Store, sub: Subscription, senders: dict[str, Sender],
+    slack_api: HistorySlackApi,
+) -> None:
+    """The scheduled window failed after planning (it is resumed within the grace period):
+    a post meanwhile sends only the other stories, and the resumed window sends its own."""
+    first = add_story(store, "Cyberattack hits ministry")
+    slack_api.error_next("fatal_error")  # transient
+    failed = await deliver_subscription(app, sub, NOW, senders)
+    assert failed.status == "failed"
+    second = add_story(store, "Army repels insurgent attack")
+
+    posted = await post_now(app, "desk", topic="security", senders=senders)
+    assert [d.topic for d in posted.delivered] == ["security"]
+    resumed = await deliver_subscription(app, sub, NOW, senders)
+    assert resumed.status == "delivered" and resumed.story_ids == (first,)
+
+    texts = _titles(slack_api)
+    assert len(texts) == 2
+    assert "Army repels" in texts[0] and "Cyberattack" not in texts[0]
+    assert "Cyberattack" in texts[1] and "Army repels" not in texts[1]
+    assert store.delivered_story_ids("desk", "security") == {first, second}
+
+
+async def test_a_failed_post_does_not_hold_its_stories_back(
+    app: App, store: Store, senders: dict[str, Sender], slack_api: HistorySlackApi
+) -> None:
+    """A failed ``post`` is never resumed: the next post sends its stories."""
+    add_story(store, "Cyberattack hits ministry")
+    slack_api.error_next("fatal_error")
+    failed = await post_now(app, "desk", topic="security", senders=senders)
+    assert failed.failed and not failed.delivered
+    again = await post_now(app, "desk", topic="security", senders=senders)
+    assert again.delivered and "Cyberattack" in _titles(slack_api)[0]
