@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digests.settings import Secrets, Settings
@@ -44,11 +46,40 @@ class App:
 def make_app(
     settings: Settings, *, secrets: Secrets | None = None, clock: Clock | None = None
 ) -> App:
-    """Open the store (migrating it) and wire the app; the caller closes it."""
+    """Open the store (migrating it), bring the stored topic scores up to the configured
+    topics (``digests.rescore``), and wire the app; the caller closes it."""
     store = Store.open(settings.database)
-    return App(
+    app = App(
         settings=settings,
         secrets=secrets or Secrets.from_env(),
         store=store,
         clock=clock or utc_now,
     )
+    try:
+        rescore_topics(app)
+    except BaseException:
+        store.close()
+        raise
+    return app
+
+
+RESCORE_LEASE = "rescore-topics"
+RESCORE_LEASE_TTL = timedelta(minutes=30)
+
+
+def rescore_topics(app: App) -> None:
+    """Score the stored articles for topics added or changed in the config. With several
+    workers on one database one of them does it (a lease); the others go on meanwhile."""
+    from digests.rescore import rescore_changed, stale_topics
+
+    store, topics = app.store, app.settings.topics
+    if not stale_topics(store, topics) and set(store.topic_versions()) >= set(topics):
+        return
+    holder = f"{socket.gethostname()}:{os.getpid()}:{id(app)}"
+    if not store.try_acquire_lease(RESCORE_LEASE, holder, app.clock(), RESCORE_LEASE_TTL):
+        log.info("another worker is scoring stored articles for changed topics")
+        return
+    try:
+        rescore_changed(store, topics, app.clock())
+    finally:
+        store.release_lease(RESCORE_LEASE, holder)

@@ -197,6 +197,15 @@ digest_archive = sa.Table(
     sa.Index("ix_digest_archive_topic_created", "topic", "created_at"),
 )
 
+# The definition (fingerprint) each topic's stored scores were computed with (digests.rescore).
+topic_versions = sa.Table(
+    "topic_versions",
+    metadata,
+    sa.Column("topic", sa.String(100), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("scored_at", UTCDateTime, nullable=False),
+)
+
 leases = sa.Table(
     "leases",
     metadata,

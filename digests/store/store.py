@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from digests.errors import StoreError
-from digests.models import Article, StoredArticle
+from digests.models import Article, StoredArticle, TopicScore
 from digests.store import (
     archive,
     articles,
@@ -33,6 +33,7 @@ from digests.store import (
     retention,
     search,
     subscriptions,
+    topic_scores,
 )
 from digests.store.db import IMMEDIATE, create_engine, parse_url
 from digests.store.retention import PruneCounts
@@ -595,6 +596,35 @@ class Store:
         since, until = _aware(since, "since"), _aware(until, "until")
         with self._tx() as conn:
             return archive.story_counts_per_day(conn, since, until)
+
+    # topic scores by definition -----------------------------------------------------
+
+    def topic_versions(self) -> dict[str, str]:
+        """Topic -> fingerprint of the definition its stored scores were computed with."""
+        with self._tx() as conn:
+            return topic_scores.versions(conn)
+
+    def scored_topics(self) -> set[str]:
+        """Topics some stored article has a score for."""
+        with self._tx() as conn:
+            return topic_scores.scored_topics(conn)
+
+    def set_topic_version(self, topic: str, fingerprint: str, now: datetime) -> None:
+        now = _aware(now, "now")
+        with self._tx(write=True) as conn:
+            topic_scores.set_version(conn, topic, fingerprint, now)
+
+    def article_texts(self, after_id: int, limit: int) -> list[tuple[int, str, str]]:
+        """(id, title, body) of the next ``limit`` stored articles after ``after_id``."""
+        with self._tx() as conn:
+            return topic_scores.texts_after(conn, after_id, limit)
+
+    def replace_topic_scores(
+        self, scores: Sequence[tuple[int, TopicScore]], topics: Sequence[str]
+    ) -> None:
+        """One transaction: the scores of ``topics`` for those articles become ``scores``."""
+        with self._tx(write=True) as conn:
+            topic_scores.replace_scores(conn, scores, topics)
 
     # leader lease --------------------------------------------------------------------
 

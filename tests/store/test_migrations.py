@@ -276,7 +276,7 @@ def test_0005_keys_titles_of_the_last_week_and_goes_back_down(store_url: str) ->
                 ).scalars()
                 assert {"articles_fts_ai", "articles_fts_ad", "articles_fts_au"} <= set(triggers)
         migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == migrate.HEAD == "0005"
+        assert migrate.current_revision(engine) == migrate.HEAD
         with engine.connect() as conn:
             keys = dict(conn.execute(sa.text("SELECT id, title_key FROM articles")).all())
         assert keys == {
@@ -295,3 +295,17 @@ def test_0005_keys_titles_of_the_last_week_and_goes_back_down(store_url: str) ->
             recent.article_id,
             teaser.article_id,
         }
+
+
+def test_0006_adds_topic_versions_and_goes_back_down(store_url: str) -> None:
+    engine = _engine(store_url)
+    try:
+        migrate.upgrade(engine)
+        assert "topic_versions" in sa.inspect(engine).get_table_names()
+        with engine.connect() as conn, conn.begin():
+            command.downgrade(migrate.alembic_config(conn), "0005")
+        assert "topic_versions" not in sa.inspect(engine).get_table_names()
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "0006"
+    finally:
+        engine.dispose()

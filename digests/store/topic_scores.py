@@ -1,0 +1,68 @@
+"""Stored topic scores by topic: which definition they were computed with, and replacing
+them for the stored articles when that definition changes (``digests.rescore`` decides)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from digests.models import TopicScore
+from digests.store.articles import member_of
+from digests.store.schema import article_topics, articles, topic_versions
+from digests.store.upsert import insert
+
+
+def versions(conn: Connection) -> dict[str, str]:
+    """Topic -> fingerprint of the definition its stored scores were computed with."""
+    rows = conn.execute(sa.select(topic_versions.c.topic, topic_versions.c.fingerprint))
+    return {topic: fingerprint for topic, fingerprint in rows}
+
+
+def scored_topics(conn: Connection) -> set[str]:
+    """Topics some stored article has a score for."""
+    return set(conn.execute(sa.select(article_topics.c.topic).distinct()).scalars())
+
+
+def set_version(conn: Connection, topic: str, fingerprint: str, now: datetime) -> None:
+    stmt = insert(conn, topic_versions).values(topic=topic, fingerprint=fingerprint, scored_at=now)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[topic_versions.c.topic],
+            set_={"fingerprint": stmt.excluded.fingerprint, "scored_at": stmt.excluded.scored_at},
+        )
+    )
+
+
+def texts_after(conn: Connection, after_id: int, limit: int) -> list[tuple[int, str, str]]:
+    """(id, title, body) of the next ``limit`` stored articles with an id above ``after_id``."""
+    stmt = (
+        sa.select(articles.c.id, articles.c.title, articles.c.body)
+        .where(articles.c.id > after_id)
+        .order_by(articles.c.id)
+        .limit(limit)
+    )
+    return [(int(i), str(t), str(b)) for i, t, b in conn.execute(stmt)]
+
+
+def replace_scores(
+    conn: Connection, scores: Sequence[tuple[int, TopicScore]], topics: Sequence[str]
+) -> None:
+    """The rows of ``topics`` for the articles in ``scores`` become exactly ``scores``."""
+    ids = sorted({article_id for article_id, _ in scores})
+    for cond in member_of(conn, article_topics.c.article_id, ids):
+        conn.execute(sa.delete(article_topics).where(cond, article_topics.c.topic.in_(topics)))
+    rows = [
+        {
+            "article_id": article_id,
+            "topic": s.topic,
+            "score": float(s.score),
+            "member": bool(s.member),
+            "evidence": list(s.evidence),
+        }
+        for article_id, s in scores
+    ]
+    if rows:
+        conn.execute(sa.insert(article_topics), rows)
