@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -35,7 +36,7 @@ from digests.store import (
     subscriptions,
     topic_scores,
 )
-from digests.store.db import IMMEDIATE, create_engine, parse_url
+from digests.store.db import IMMEDIATE, create_engine, is_memory, parse_url
 from digests.store.retention import PruneCounts
 from digests.store.schema import articles as articles_table
 from digests.store.types import (
@@ -136,14 +137,28 @@ class Store:
         return migrate.current_revision(self._engine)
 
     def ping(self) -> bool:
-        """True when the database answers (for ``/healthz``); never raises."""
+        """True when the database answers (for ``/healthz``); never raises.
+
+        A SQLite file must also still be where it was opened: a pooled connection keeps
+        answering from a deleted file (its inode) while nothing written reaches the disk.
+        """
         try:
+            path = self._sqlite_file()
+            if path is not None and not path.exists():
+                log.warning("store ping failed: the database file %s is gone", path)
+                return False
             with self._engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
             return True
-        except SQLAlchemyError as e:
+        except (SQLAlchemyError, OSError) as e:
             log.warning("store ping failed: %s", _reason(e))
             return False
+
+    def _sqlite_file(self) -> Path | None:
+        url = self._engine.url
+        if url.get_backend_name() != "sqlite" or is_memory(url) or not url.database:
+            return None
+        return Path(url.database).resolve()
 
     @contextmanager
     def _tx(self, *, write: bool = False) -> Iterator[Connection]:

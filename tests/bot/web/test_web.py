@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +86,22 @@ async def test_healthz_503_when_database_is_dropped(pg_admin: Engine, tmp_path: 
         store.close()
         with pg_admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def test_healthz_503_when_the_sqlite_file_is_deleted(tmp_path: Path) -> None:
+    """A pooled SQLite connection keeps answering from a deleted file: the file is checked."""
+    folder = tmp_path / "data"
+    store = Store.open(f"sqlite:///{folder / 'bot.db'}")
+    client = await _client(_app(store, tmp_path), Metrics())
+    try:
+        assert (await client.get("/healthz")).status == 200
+        shutil.rmtree(folder)
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["store"] == "unreachable"
+    finally:
+        await client.close()
+        store.close()
 
 
 async def test_metrics_text(sqlite_store: Store, tmp_path: Path) -> None:
