@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -185,6 +186,19 @@ class SourceSettings(_Section):
         return self.url or self.path or ""
 
 
+# A Discord webhook's path (any host and base: DISCORD_API_URL may point elsewhere), with
+# its id and token; bot.senders.discord takes URLs apart with it.
+WEBHOOK_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d{1,20})/([A-Za-z0-9._-]+)/?$")
+
+
+def is_webhook_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and WEBHOOK_PATH.match(parts.path) is not None
+
+
 class FilterSettings(_Section):
     include: tuple[str, ...] = ()  # keywords or /regex/; an item must match one
     exclude: tuple[str, ...] = ()  # keywords or /regex/; an item matching one is left out
@@ -218,6 +232,17 @@ class ChannelSettings(_Section):
                 check(value, "UTC")  # the syntax; the channel's zone is checked on its own
             except (DigestbotError, ValueError) as e:
                 raise ValueError(str(e)) from None
+        return value
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        """A webhook URL's form, checked here rather than at the first delivery; one still
+        holding an unset ``${NAME}`` is reported as that."""
+        if value is not None and not _ENV_REF.search(value) and not is_webhook_url(value):
+            raise ValueError(
+                "not a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)"
+            )
         return value
 
     @field_validator("topics")
@@ -386,8 +411,9 @@ def load_settings(
             raise ConfigError([f"{label}:0: config file not found"]) from None
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError([f"{label}:0: cannot read config: {e}"]) from None
-        data, lines = _parse_yaml(text, label)
-    problems: list[tuple[int, str]] = []
+        data, lines, problems = _parse_yaml(text, label)
+    else:
+        problems = []
     data = _expand_env(data, env, (), lines, label, problems)
     context = {_CHECK_SCHEDULE: check_schedule, _TOPIC_NAMES: _topic_names(data)}
     try:
@@ -410,7 +436,11 @@ class _LineLoader(SafeLoader):  # type: ignore[valid-type,misc]
     """The safe loader; the line of every mapping key and sequence item is read off its nodes."""
 
 
-def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
+def _parse_yaml(
+    text: str, label: str
+) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int], list[tuple[int, str]]]:
+    """The document, the line of every key and item, and its duplicate keys as problems
+    (reported with the others: YAML would silently keep the last one, a term weighed twice)."""
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
@@ -419,12 +449,10 @@ def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[str |
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError([f"{label}:{line}: invalid YAML: {problem}"]) from None
     if node is None:
-        return {}, {}
+        return {}, {}, []
     lines: dict[tuple[str | int, ...], int] = {}
-    duplicates: list[str] = []
+    duplicates: list[tuple[int, str]] = []
     _collect_lines(node, (), lines, duplicates)
-    if duplicates:  # YAML would silently keep the last one (a term weighed twice, say)
-        raise ConfigError([f"{label}:{problem}" for problem in duplicates])
     loader = _LineLoader("")
     try:
         value = loader.construct_document(node)
@@ -434,16 +462,16 @@ def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[str |
         loader.dispose()
     if not isinstance(value, dict):
         raise ConfigError([f"{label}:{node.start_mark.line + 1}: the config must be a mapping"])
-    return value, lines
+    return value, lines, [(line, f"{label}:{line}: {text}") for line, text in duplicates]
 
 
 def _collect_lines(
     node: yaml.Node,
     path: tuple[str | int, ...],
     lines: dict[tuple[str | int, ...], int],
-    duplicates: list[str],
+    duplicates: list[tuple[int, str]],
 ) -> None:
-    """The line of every key and item, by path; ``line: duplicate key ...`` for repeated keys."""
+    """The line of every key and item, by path; (line, "duplicate key ...") for repeated keys."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -452,8 +480,7 @@ def _collect_lines(
             line = key_node.start_mark.line + 1
             if key in seen:
                 duplicates.append(
-                    f"{line}: duplicate key {key!r} (also on line {seen[key]}); "
-                    "keep one of them"
+                    (line, f"duplicate key {key!r} (also on line {seen[key]}); keep one of them")
                 )
             seen.setdefault(key, line)
             lines[(*path, key)] = line

@@ -63,6 +63,11 @@ CASES = {
         "duplicate key 'war' (also on line 5)",
     ),
     "bad platform": ("channels:\n  a:\n    platform: irc\n", 3, "channels.a.platform"),
+    "not a webhook": (
+        "channels:\n  a:\n    platform: discord\n    webhook: https://example.org/hook\n",
+        4,
+        "channels.a.webhook: not a Discord webhook URL",
+    ),
     "slack without channel": ("channels:\n  a:\n    platform: slack\n", 2, "needs 'channel'"),
     "unknown topic in channel": (
         "channels:\n  a:\n    platform: console\n    topics: [security, sports]\n",
@@ -150,6 +155,16 @@ def test_every_problem_is_reported_at_once(cli: Cli, workdir: Workdir) -> None:
             at == line and needle in message for at, message in found
         ), (line, needle, text)
     assert len(found) == 10, text
+
+
+def test_a_duplicate_key_is_reported_with_the_other_problems(
+    cli: Cli, workdir: Workdir
+) -> None:
+    config = workdir.write("dup.yaml", "timezone: Mars/Olympus\ndigest:\n  window: 24h\n"
+                           "  window: forever\n  max_stories: 0\n")
+    found = problems(cli("config", "check", "--config", config))
+    assert [line for line, _ in found] == [1, 4, 4, 5], found
+    assert "duplicate key 'window' (also on line 3)" in found[1][1] + found[2][1]
 
 
 def test_missing_config_file(cli: Cli, workdir: Workdir) -> None:
