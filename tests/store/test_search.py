@@ -113,6 +113,18 @@ def test_all_words_first_then_any(filled: Store) -> None:
     }
 
 
+def test_single_letters_do_not_widen_an_any_word_search(
+    filled: Store, new_article: MakeArticle
+) -> None:
+    """Diacritics are folded, so "ü ñ" are the words "u" and "n" of every "U.N." (SQLite):
+    beside a real word they are not searched alone."""
+    filled.add_articles([new_article("U.N. envoy visits port", "The U.N. envoy arrived.")])
+    assert filled.search("🚀🔥 ü ñ 中文") == []
+    assert [h.article.title for h in filled.search("ñ ballot")] == [
+        "Election officials count the votes"
+    ]
+
+
 def test_topic_and_since_filters(filled: Store) -> None:
     assert [h.article.title for h in filled.search("strike", topic="politics")] == [
         "Election officials count the votes"
