@@ -3,7 +3,13 @@
 Adapters (Slack, Discord) only translate: they pass the text after ``/news`` and who asked, and
 render the ``Reply``. ``Reply.text`` is plain text that may hold article text (titles, snippets,
 answer sentences): each adapter escapes it for its platform; article links travel separately in
-``Reply.sources`` (rendered as a numbered list ``[1] title``, which ``text`` refers to).
+``Reply.sources`` (rendered as a numbered list ``[1] title``, which ``text`` refers to). Text
+written by others (article titles, snippets and publishers, answers, feed titles and names)
+goes through the adapter's ``untrusted`` function before it joins ``Reply.text``, so an adapter
+can escape it harder than the bot's own words (Slack: formatting marks become look-alikes
+there, while a usage line's ``0 8 * * mon-fri``, a feed URL or an error's
+``fetch.allow_private_addresses`` stays as typed, ready to copy). URLs, topic names, error
+reasons (worded here or in ``digests.sources``) and the asker's own words pass as they are.
 
 Choices made here:
 - ``digest`` with no topic: the channel's first configured topic when the channel is declared in
@@ -25,7 +31,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, cast, get_args
@@ -36,7 +42,7 @@ from bot.following import follow_feed, unfollow_feed
 from bot.poller import configured_feeds
 from bot.schedules import parse_schedule
 from bot.types import CommandContext, Reply
-from digests.errors import DigestbotError, SourceError, UsageError
+from digests.errors import DigestbotError, SourceError, StoreError, UsageError, first_line
 from digests.models import SourceLink
 from digests.queries import answer_question, topic_digest
 from digests.settings import Settings
@@ -55,6 +61,7 @@ SEARCH_LIMIT = 5
 MAX_QUERY_CHARS = 1000
 NOT_ALLOWED = "You are not allowed to change this channel's subscriptions."
 NOT_ALLOWED_FEEDS = "You are not allowed to change the feeds this bot follows."
+STORE_UNAVAILABLE = "The news store is not available right now; try again in a minute."
 FEED_ACTIONS = ("list", "add", "remove")
 
 USAGE: dict[str, str] = {
@@ -88,6 +95,14 @@ HELP_TEXT = "\n".join(
 )
 
 _SNIPPET_MARKS = re.compile(r"\*\*")
+
+Untrusted = Callable[[str], str]
+"""What an adapter does to text written by others before it joins ``Reply.text`` (see above)."""
+
+
+def as_is(text: str) -> str:
+    """The default ``untrusted``: the text unchanged (the adapter escapes whole lines)."""
+    return text
 
 
 @dataclass(frozen=True)
@@ -162,25 +177,38 @@ class CommandMetrics(Protocol):
 
 
 async def handle_command(
-    app: App, text: str, ctx: CommandContext, *, metrics: CommandMetrics | None = None
+    app: App,
+    text: str,
+    ctx: CommandContext,
+    *,
+    metrics: CommandMetrics | None = None,
+    untrusted: Untrusted = as_is,
 ) -> Reply:
     """Answer one ``/news`` command; never raises, never shows an exception's text.
 
     With ``metrics``, the time to answer is observed under the parsed command's name (a closed
     set: anything unknown counts as ``help``), so the adapters need not parse it again.
+    ``untrusted`` is applied to each piece of text written by others before it joins the
+    reply's text (see the module's docstring).
     """
     command = parse_command(text)
     started = time.perf_counter()
     try:
-        return await _answer(app, command, ctx)
+        return await _answer(app, command, ctx, untrusted)
     finally:
         if metrics is not None:
             metrics.command(ctx.platform, command.name, time.perf_counter() - started)
 
 
-async def _answer(app: App, command: Command, ctx: CommandContext) -> Reply:
+async def _answer(
+    app: App, command: Command, ctx: CommandContext, untrusted: Untrusted
+) -> Reply:
     try:
-        return await _dispatch(app, command, ctx)
+        return await _dispatch(app, command, ctx, untrusted)
+    except StoreError as e:  # the database: its message names hosts, ports and databases
+        log.error("command failed: the store is not available command=%s platform=%s "
+                  "channel=%s: %s", command.name, ctx.platform, ctx.channel_id, first_line(e))
+        return Reply(text=STORE_UNAVAILABLE)
     except DigestbotError as e:
         usage = USAGE.get(command.name, USAGE["help"])
         return Reply(text=f"{_one_line(e)}\nUsage: {usage}")
@@ -190,15 +218,17 @@ async def _answer(app: App, command: Command, ctx: CommandContext) -> Reply:
         return Reply(text="Something went wrong; the error was logged. Please try again later.")
 
 
-async def _dispatch(app: App, command: Command, ctx: CommandContext) -> Reply:
+async def _dispatch(
+    app: App, command: Command, ctx: CommandContext, untrusted: Untrusted
+) -> Reply:
     args = command.args
     match command.name:
         case "digest":
             return await _digest(app, args, ctx)
         case "ask":
-            return await _ask(app, args[0])
+            return await _ask(app, args[0], untrusted)
         case "search":
-            return await _search(app, args[0])
+            return await _search(app, args[0], untrusted)
         case "topics":
             return _topics(app.settings)
         case "subscribe":
@@ -208,11 +238,11 @@ async def _dispatch(app: App, command: Command, ctx: CommandContext) -> Reply:
         case "subscriptions":
             return await _subscriptions(app, ctx)
         case "feeds" if args[:1] == ("add",):
-            return await _feeds_add(app, args[1], args[2], ctx)
+            return await _feeds_add(app, args[1], args[2], ctx, untrusted)
         case "feeds" if args[:1] == ("remove",):
-            return await _feeds_remove(app, args[1], ctx)
+            return await _feeds_remove(app, args[1], ctx, untrusted)
         case "feeds":
-            return await _feeds(app)
+            return await _feeds(app, untrusted)
         case _:
             return _help(command)
 
@@ -280,7 +310,7 @@ def _default_topic(settings: Settings, ctx: CommandContext) -> str | None:
 # --- ask / search / topics ----------------------------------------------------------------------
 
 
-async def _ask(app: App, question: str) -> Reply:
+async def _ask(app: App, question: str, untrusted: Untrusted) -> Reply:
     result = await asyncio.to_thread(
         answer_question,
         app.store,
@@ -292,13 +322,13 @@ async def _ask(app: App, question: str) -> Reply:
         return Reply(text="Nothing stored answers that question.")
     refs = " ".join(f"[{i}]" for i in range(1, len(result.sources) + 1))
     return Reply(
-        text=f"{result.answer} {refs}".strip(),
+        text=f"{untrusted(result.answer)} {refs}".strip(),
         title="Answer",
         sources=tuple(SourceLink(title=s.title, url=s.url) for s in result.sources),
     )
 
 
-async def _search(app: App, query: str) -> Reply:
+async def _search(app: App, query: str, untrusted: Untrusted) -> Reply:
     hits = await asyncio.to_thread(app.store.search, query, limit=SEARCH_LIMIT)
     if not hits:
         return Reply(text=f"No stored articles match {_quote(query)}.")
@@ -306,7 +336,8 @@ async def _search(app: App, query: str) -> Reply:
     for i, hit in enumerate(hits, 1):
         snippet = _SNIPPET_MARKS.sub("", hit.snippet).strip()
         day = hit.article.published.strftime("%Y-%m-%d")
-        lines.append(f"[{i}] {hit.article.title} ({hit.article.source}, {day}): {snippet}")
+        title, source = untrusted(hit.article.title), untrusted(hit.article.source)
+        lines.append(f"[{i}] {title} ({source}, {day}): {untrusted(snippet)}")
     return Reply(
         text="\n".join(lines),
         title="Search",
@@ -438,7 +469,7 @@ def _channel_tz(settings: Settings, ctx: CommandContext) -> str:
 # --- feeds ----------------------------------------------------------------------------------------
 
 
-async def _feeds(app: App) -> Reply:
+async def _feeds(app: App, untrusted: Untrusted) -> Reply:
     """The followed feeds: configured ones (OPML files expanded) and local paths, then the
     feeds added at run time. Other stored rows (a one-off ``ingest``, a feed taken out of the
     config) are not polled and not listed."""
@@ -451,20 +482,23 @@ async def _feeds(app: App) -> Reply:
     lines = ["Feeds:"]
     tz = app.settings.timezone
     for url, name in configured.items():
-        lines.append(_feed_line(name or url, states.pop(url, None), tz))
+        shown = untrusted(name) if name else url
+        lines.append(_feed_line(shown, states.pop(url, None), tz))
     for source in app.settings.sources:
         if source.path is not None and not source.path.lower().endswith(".opml"):
             lines.append(f"{source.name or source.path} - local path {source.path}")
     for url, state in states.items():
         if state.added:
-            name = _feed_name(state.title, url)
+            name = _feed_name(state.title, url, untrusted)
             lines.append(f"{_feed_line(name, state, tz)}; added by {state.added_by}")
     if len(lines) == 1:
         return Reply(text=f"No feeds are followed. {USAGE['feeds']}")
     return Reply(text="\n".join(lines))
 
 
-async def _feeds_add(app: App, text: str, name: str, ctx: CommandContext) -> Reply:
+async def _feeds_add(
+    app: App, text: str, name: str, ctx: CommandContext, untrusted: Untrusted
+) -> Reply:
     if not ctx.can_manage:
         return Reply(text=NOT_ALLOWED_FEEDS)
     try:
@@ -475,7 +509,7 @@ async def _feeds_add(app: App, text: str, name: str, ctx: CommandContext) -> Rep
     except SourceError as e:
         reason = " ".join(e.reason.split()) or "not a feed"
         return Reply(text=f"Could not follow {e.source}: {reason} (nothing was added).")
-    shown = _feed_name(result.title, result.url)
+    shown = _feed_name(result.title, result.url, untrusted)
     if result.already == "config":
         return Reply(text=f"Already following {shown}: it is in the config file.")
     if result.already == "added":
@@ -487,11 +521,13 @@ async def _feeds_add(app: App, text: str, name: str, ctx: CommandContext) -> Rep
     )
 
 
-async def _feeds_remove(app: App, text: str, ctx: CommandContext) -> Reply:
+async def _feeds_remove(
+    app: App, text: str, ctx: CommandContext, untrusted: Untrusted
+) -> Reply:
     if not ctx.can_manage:
         return Reply(text=NOT_ALLOWED_FEEDS)
     result = await unfollow_feed(app, text)
-    shown = _feed_name(result.title, result.url)
+    shown = _feed_name(result.title, result.url, untrusted)
     if result.configured:
         return Reply(text=f"{shown} is in the config file; remove it there.")
     if not result.removed:
@@ -499,8 +535,9 @@ async def _feeds_remove(app: App, text: str, ctx: CommandContext) -> Reply:
     return Reply(text=f"No longer following {shown}.", ephemeral=False)
 
 
-def _feed_name(title: str, url: str) -> str:
-    return f"{title} ({url})" if title and title != url else url
+def _feed_name(title: str, url: str, untrusted: Untrusted) -> str:
+    """"Title (url)", the title from the feed, the URL as it is (to copy into a command)."""
+    return f"{untrusted(title)} ({url})" if title and title != url else url
 
 
 def _feed_line(name: str, state: object | None, tz: str) -> str:

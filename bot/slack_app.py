@@ -1,8 +1,10 @@
 """The Slack adapter: slack-bolt turns ``/news`` and ``/digest`` into ``handle_command`` calls.
 
-HTTP mode mounts ``POST /slack/events`` on the bot's one aiohttp server (next to ``/healthz``);
-Bolt checks every request's signature (v0 HMAC over ``v0:timestamp:body``, 5-minute window) and
-answers 401 to a bad or stale one. Socket Mode (``SLACK_APP_TOKEN``) needs no public URL.
+HTTP mode mounts ``POST /slack/events`` on the bot's one aiohttp server (next to ``/healthz``).
+Every request's signature (v0 HMAC-SHA256 over ``v0:timestamp:body``, the timestamp whole seconds
+within 5 minutes of now) is checked over the raw body before anything reads it: a missing, bad
+or stale one gets 401, a signed body that is not a Slack payload 400, never a 500 (Bolt checks
+the signature again). Socket Mode (``SLACK_APP_TOKEN``) needs no public URL.
 
 Slash commands are acknowledged first (an empty 200 within Slack's 3 seconds), then answered
 through ``response_url``: digests in the channel (Block Kit from ``digests.render.slack``), the
@@ -13,20 +15,26 @@ messages is posted with ``chat.postMessage`` instead (the bot must be in the cha
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import os
+import re
 import secrets
+import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
@@ -43,6 +51,13 @@ EVENTS_PATH = SLACK_EVENTS_PATH
 MAX_FOLLOWUPS = 5  # Slack accepts 5 posts to one response_url (within 30 minutes)
 REPLY_BUDGET = 3500  # characters per reply message, well inside Slack's limits
 LINK_LABEL_BUDGET = 200
+MAX_REQUEST_AGE = 5 * 60  # seconds either way, as Slack and Bolt check it
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # whole seconds since the epoch, nothing else
+# Around text from outside in a Reply's text (noncharacters: never in text worth keeping).
+_OPEN, _CLOSE = "\ufdd0", "\ufdd1"
+_UNTRUSTED = re.compile(f"{_OPEN}([^{_CLOSE}]*)(?:{_CLOSE}|$)")
+# The signing secret of each app make_slack_app built, for add_slack_routes' own check.
+_SIGNING_SECRETS: weakref.WeakKeyDictionary[AsyncApp, bytes] = weakref.WeakKeyDictionary()
 
 Respond = Callable[..., Awaitable[Any]]
 _FOLLOWUP_KEYS = frozenset({"text", "blocks", "attachments", "unfurl_links", "unfurl_media",
@@ -93,6 +108,7 @@ def make_slack_app(
             process_before_response=False,
             authorize=_no_token,
         )
+    _SIGNING_SECRETS[bolt] = signing_secret.encode()
     sender = SlackSender(web_client, min_interval=app.settings.delivery.min_interval_seconds)
     allowed = frozenset(app.settings.permissions.slack_allowed_users)
 
@@ -104,7 +120,7 @@ def make_slack_app(
             user_id=user,
             can_manage=not allowed or user in allowed,
         )
-        reply = await handle_command(app, text, ctx, metrics=metrics)
+        reply = await handle_command(app, text, ctx, metrics=metrics, untrusted=mark_untrusted)
         pause = app.settings.delivery.min_interval_seconds
         await send_reply(reply, respond, sender=sender, channel_id=ctx.channel_id, pause=pause)
 
@@ -160,14 +176,56 @@ class _Drop(logging.Filter):
 
 
 def add_slack_routes(web_app: web.Application, bolt: AsyncApp) -> None:
-    """Mount ``POST /slack/events`` (slash commands, interactivity, events) on ``web_app``."""
+    """Mount ``POST /slack/events`` (slash commands, interactivity, events) on ``web_app``.
+
+    ``bolt`` must come from ``make_slack_app`` (its signing secret is needed here). The
+    signature is checked on the raw bytes before the body is decoded or parsed: an unsigned,
+    wrongly signed or stale request (or one whose timestamp is not whole seconds) gets 401;
+    a signed body that is not UTF-8 or not a Slack payload gets 400.
+    """
+    secret = _SIGNING_SECRETS.get(bolt)
+    if secret is None:
+        raise DigestbotError("add_slack_routes needs a Slack app built by make_slack_app")
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        raw = await request.read()
+        if not verify_signature(secret, request.headers.get("X-Slack-Request-Timestamp"),
+                                request.headers.get("X-Slack-Signature"), raw):
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"),
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        except Exception as e:  # a signed body Bolt cannot read: not JSON, not a form, ...
+            log.warning("refused a signed Slack request: unreadable body (%s)",
+                        type(e).__name__)
+            return web.json_response({"error": "bad request"}, status=400)
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post(EVENTS_PATH, slack_events)
+
+
+def verify_signature(
+    secret: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    *,
+    now: float | None = None,
+) -> bool:
+    """Whether ``signature`` is Slack's v0 signature of ``body`` at ``timestamp`` (whole seconds,
+    ASCII digits, at most ``MAX_REQUEST_AGE`` from ``now`` either way). Never raises."""
+    if not timestamp or not signature or not _TIMESTAMP.fullmatch(timestamp):
+        return False
+    moment = time.time() if now is None else now
+    if abs(moment - int(timestamp)) > MAX_REQUEST_AGE:
+        return False
+    base = b"v0:" + timestamp.encode("ascii") + b":" + body
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 def socket_mode_handler(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
@@ -235,13 +293,35 @@ def _followup(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k in _FOLLOWUP_KEYS}
 
 
+def mark_untrusted(text: str) -> str:
+    """``handle_command``'s ``untrusted`` for Slack: each line of ``text`` marked, so that
+    ``reply_messages`` escapes it as the digest renderer escapes feed text."""
+    clean = text.replace(_OPEN, "").replace(_CLOSE, "")
+    return "\n".join(f"{_OPEN}{line}{_CLOSE}" for line in clean.splitlines())
+
+
+def escape_reply_line(line: str) -> str:
+    """One line of a ``Reply``'s text as mrkdwn: the bot's own words with ``& < >`` escaped (a
+    cron ``* *`` or a URL's ``_`` stays as typed), text from outside (``mark_untrusted``) as
+    ``render_slack.escape`` makes feed text inert: no mention, link or formatting mark."""
+    out: list[str] = []
+    start = 0
+    for match in _UNTRUSTED.finditer(line):
+        out.append(escape_plain(line[start:match.start()].replace(_CLOSE, "")))
+        out.append(render_slack.escape(match.group(1).replace(_OPEN, "")))
+        start = match.end()
+    out.append(escape_plain(line[start:].replace(_CLOSE, "")))
+    return "".join(out)
+
+
 def reply_messages(reply: Reply) -> list[dict[str, Any]]:
-    """A text ``Reply`` as Slack messages: text escaped line by line, sources as numbered
-    links, split on line boundaries into messages of at most ``REPLY_BUDGET`` characters."""
+    """A text ``Reply`` as Slack messages: text escaped line by line (``escape_reply_line``),
+    sources as numbered links, split on line boundaries into messages of at most
+    ``REPLY_BUDGET`` characters."""
     lines: list[str] = []
     if reply.title:
         lines.append(f"*{render_slack.escape(reply.title)}*")
-    lines.extend(escape_plain(line) for line in reply.text.splitlines())
+    lines.extend(escape_reply_line(line) for line in reply.text.splitlines())
     for number, source in enumerate(reply.sources, 1):
         label = render_slack.link(source.title or source.url, source.url, LINK_LABEL_BUDGET)
         extra = f" ({render_slack.escape(source.source)})" if source.source else ""
