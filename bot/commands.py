@@ -70,7 +70,7 @@ USAGE: dict[str, str] = {
     "search": "/news search QUERY",
     "topics": "/news topics",
     "subscribe": "/news subscribe TOPIC [schedule] (e.g. daily 08:00, weekdays 09:30, every 6h, "
-    "or cron 0 8 * * mon-fri)",
+    "or a cron line such as 0 8 * * mon-fri)",
     "unsubscribe": "/news unsubscribe TOPIC",
     "subscriptions": "/news subscriptions",
     "feeds": "/news feeds [add URL [name] | remove URL]",
@@ -386,11 +386,22 @@ async def _subscribe(app: App, args: tuple[str, ...], ctx: CommandContext) -> Re
         source="chat",
         created_by=ctx.user_id,
     )
+    existing = await asyncio.to_thread(app.store.list_subscriptions, ctx.channel_key)
+    before = next((s for s in existing if s.topic == topic), None)
+    first = _when(schedule.next_slot(app.clock()), settings.timezone)
+    when = f"{schedule.text} ({settings.timezone})"
+    if before is not None and (before.schedule, before.timezone) == (sub.schedule, sub.timezone):
+        return Reply(text=f"This channel is already subscribed to {topic}: {when}; "
+                     f"next digest {first}.")
     await asyncio.to_thread(app.store.add_subscription, sub)
-    first = schedule.next_slot(app.clock())
+    if before is not None:
+        return Reply(
+            text=f"The {topic} digest of this channel now comes {when} (was {before.schedule}); "
+            f"next digest {first}.",
+            ephemeral=False,
+        )
     return Reply(
-        text=f"This channel is now subscribed to {topic}: {schedule.text} ({settings.timezone}); "
-        f"next digest {_when(first, settings.timezone)}.",
+        text=f"This channel is now subscribed to {topic}: {when}; next digest {first}.",
         ephemeral=False,
     )
 

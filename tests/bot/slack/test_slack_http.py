@@ -187,6 +187,15 @@ async def test_subscribe_round_trip_is_persisted(
     [done] = await slash.followups(await slash.send("subscribe security weekdays 09:30"))
     assert done["response_type"] == "in_channel"
     assert "subscribed to security: weekdays 09:30 (UTC)" in done["text"]
+    [same] = await slash.followups(await slash.send("subscribe security weekdays 09:30"))
+    assert same["response_type"] == "ephemeral"
+    assert same["text"].startswith("This channel is already subscribed to security: weekdays "
+                                   "09:30 (UTC); next digest ")
+    [moved] = await slash.followups(await slash.send("subscribe security daily 07:00"))
+    assert moved["text"].startswith("The security digest of this channel now comes daily 07:00 "
+                                    "(UTC) (was weekdays 09:30)")
+    [moved_back] = await slash.followups(await slash.send("subscribe security weekdays 09:30"))
+    assert "now comes weekdays 09:30 (UTC) (was daily 07:00)" in moved_back["text"]
 
     other = open_app(db_path)  # a second process on the same database sees it
     try:
