@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePath
 from typing import Literal, Protocol, cast, get_args
 from zoneinfo import ZoneInfo
 
@@ -497,7 +498,9 @@ async def _feeds(app: App, untrusted: Untrusted) -> Reply:
         lines.append(_feed_line(shown, states.pop(url, None), tz))
     for source in app.settings.sources:
         if source.path is not None and not source.path.lower().endswith(".opml"):
-            lines.append(f"{source.name or source.path} - local path {source.path}")
+            # Chat users need not see the bot's file system: the folder's or file's own name.
+            shown = source.name or PurePath(source.path).name or "local files"
+            lines.append(f"{untrusted(shown)} - local files on the bot's host")
     for url, state in states.items():
         if state.added:
             name = _feed_name(state.title, url, untrusted)

@@ -116,7 +116,7 @@ async def test_feeds_show_health_of_configured_and_added_feeds(app: App) -> None
     assert lines[1] == ("OK Feed - last success 2026-02-11 08:55 UTC; "
                         "next poll 2026-02-11 09:10 UTC")
     assert lines[2] == "https://feeds.example/new.xml - not polled yet"
-    assert lines[3] == "samples/ - local path samples/"
+    assert lines[3] == "samples - local files on the bot's host"
     assert lines[4] == (
         "Broken (https://feeds.example/broken.xml) - last success never; "
         "last error: HTTP 500 (3 in a row); next poll 2026-02-11 10:00 UTC; added by slack:U1"
