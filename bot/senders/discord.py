@@ -3,15 +3,31 @@
 Both render with ``digests.render.discord`` (payloads already within every embed limit, split
 whole stories to a message) and send each payload with ``allowed_mentions`` parsing nothing.
 
-Rate limits are discord.py's: its webhook adapter and its bot HTTP client wait ``retry_after`` on
-a 429 (which Discord answers before creating anything, so the retried post appears once) and
-retry 5xx a few times; each message also has an overall time budget, so a huge ``retry_after``
-becomes a transient ``DeliveryError`` for the delivery layer to retry later instead of a stuck
-job. 401/403/404 and a rejected payload (400) are permanent: sending again cannot help.
+Webhook posts are plain HTTP over the given aiohttp session (``POST /webhooks/{id}/{token}
+?wait=true``), read leniently so that a server that is not Discord byte for byte still works:
+the answer is JSON whatever its ``Content-Type`` says (``application/json; charset=utf-8``
+too), only its ``id`` is needed, and a 2xx answer without a readable message id counts as
+posted (a warning; the id recorded is ``unknown:<part>``) -- posting it again would duplicate
+it. A 429 is waited out and sent again, with or without a ``Via`` header: ``retry_after``
+from the JSON body, else ``Retry-After``, else ``X-RateLimit-Reset-After`` (Discord answers
+a 429 before creating anything, so the retried post appears once); a 429 that gives no wait
+is a transient error. A 5xx is sent again after 1, 3, 5, 7 s (at most 5 requests). A 2xx with
+``X-RateLimit-Remaining: 0`` holds the next post to that webhook until the bucket resets.
+
+Bot posts go through discord.py's HTTP client, which waits ``retry_after`` on a 429 and
+retries 5xx a few times; a 429 it refuses to wait for (no ``Via`` header: its sign of a
+Cloudflare ban) is waited here from its ``Retry-After`` / ``X-RateLimit-Reset-After``.
+
+Each message has an overall time budget (``timeout``): a wait that would not fit becomes a
+transient ``DeliveryError`` at once, for the delivery layer to retry later instead of a stuck
+job. 401/403/404 and a rejected payload (400) are permanent: sending again cannot help. Both
+senders space the messages of a channel (webhook or channel id) at least ``min_interval``
+seconds apart (``delivery.min_interval_seconds``), as the Slack sender does.
 
 Discord webhook URLs in the config (``https://discord.com/api/webhooks/<id>/<token>``, with or
 without ``/v10``, optionally ``?thread_id=``) are parsed into id and token and sent to the same
-path under ``DISCORD_API_URL`` (discord.py builds every URL from ``discord.http.Route.BASE``).
+path under ``DISCORD_API_URL`` (``discord.http.Route.BASE``, which discord.py also builds every
+bot URL from).
 
 Delivery sends a digest one part at a time (``parts`` / ``send_part``) and records each part's
 message id in the ledger, so a crashed or failed send resumes at the first unrecorded part. For
@@ -27,11 +43,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import logging
+import math
 import os
-import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,12 +64,15 @@ from digests.errors import DeliveryError
 from digests.models import Digest
 from digests.render import discord as render_discord
 from digests.render._text import fit
+from digests.settings import WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 MESSAGE_TIMEOUT = 60.0  # seconds per message, 429 waits and retries included
-_WEBHOOK_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d{1,20})/([A-Za-z0-9._-]+)/?$")
+MIN_INTERVAL = 1.0  # seconds between two messages to one channel (delivery.min_interval_seconds)
+MAX_ATTEMPTS = 5  # requests per message: the first, then retries after a 429 or a 5xx
+UNKNOWN_ID = "unknown"  # recorded as "unknown:<part>" for a post answered without a message id
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404})
 
 NONCE_LENGTH = 25  # Discord's limit for a string nonce
@@ -90,7 +113,7 @@ class WebhookAddress:
             parts = urlsplit(url.strip())
         except ValueError:
             parts = urlsplit("")
-        match = _WEBHOOK_PATH.match(parts.path) if parts.scheme in ("http", "https") else None
+        match = WEBHOOK_PATH.match(parts.path) if parts.scheme in ("http", "https") else None
         if match is None:
             raise DeliveryError(
                 "discord", channel or "webhook",
@@ -132,8 +155,8 @@ def notice_text(text: str) -> str:
 
 
 class DiscordWebhookSender:
-    """``Sender`` for channels configured with a webhook URL: discord.py's ``Webhook`` over
-    the given aiohttp session (the caller owns and closes it)."""
+    """``Sender`` for channels configured with a webhook URL: plain HTTP over the given aiohttp
+    session (the caller owns and closes it), read leniently (see the module docstring)."""
 
     platform = "discord"
 
@@ -143,19 +166,20 @@ class DiscordWebhookSender:
         *,
         api_url: str | None = None,
         timeout: float = MESSAGE_TIMEOUT,
+        min_interval: float = MIN_INTERVAL,
     ) -> None:
         use_api_url(api_url)
         self._session = session
         self._timeout = timeout
+        self._pacer = _Pacer(min_interval)
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def send(self, target: Target, digest: Digest) -> list[str]:
         """Post the digest's messages in order through the webhook; their message ids."""
         address = self._address(target)
         payloads = render_discord.render(digest)
-        async with self._locks.setdefault(address.id, asyncio.Lock()):
-            sent = await _post_all(target, payloads,
-                                   lambda p: self._execute(address, p), self._timeout)
+        refs = [str(i) for i in range(len(payloads))]
+        sent = await self._post(target, address, payloads, refs)
         log.info("discord webhook digest posted channel=%s topic=%s messages=%d",
                  target.name, digest.topic, len(sent))
         return sent
@@ -166,21 +190,17 @@ class DiscordWebhookSender:
 
     async def send_part(self, target: Target, part: dict[str, Any], *, ref: str) -> str:
         """Post one part through the webhook; its message id. Webhooks take no nonce, so
-        ``ref`` is only logged: a part sent again is posted again."""
+        ``ref`` is only logged (and names a part posted without an id): a part sent again is
+        posted again."""
         address = self._address(target)
-        async with self._locks.setdefault(address.id, asyncio.Lock()):
-            [sent] = await _post_all(target, [part],
-                                     lambda p: self._execute(address, p), self._timeout)
+        [sent] = await self._post(target, address, [part], [ref])
         log.debug("discord webhook part posted channel=%s ref=%s id=%s", target.name, ref, sent)
         return sent
 
     async def notify(self, target: Target, text: str) -> str:
         """Post a plain notice through the webhook, no mentions; its message id."""
         address = self._address(target)
-        payload = {"content": notice_text(text)}
-        async with self._locks.setdefault(address.id, asyncio.Lock()):
-            [sent] = await _post_all(target, [payload],
-                                     lambda p: self._execute(address, p), self._timeout)
+        [sent] = await self._post(target, address, [{"content": notice_text(text)}], ["notice"])
         return sent
 
     def _address(self, target: Target) -> WebhookAddress:
@@ -189,13 +209,58 @@ class DiscordWebhookSender:
                                 permanent=True)
         return WebhookAddress.parse(target.webhook, channel=target.name)
 
-    async def _execute(self, address: WebhookAddress, payload: dict[str, Any]) -> str:
-        webhook = discord.Webhook.partial(address.id, address.token, session=self._session)
-        kwargs = message_kwargs(payload)
+    async def _post(
+        self, target: Target, address: WebhookAddress, payloads: list[dict[str, Any]],
+        refs: list[str],
+    ) -> list[str]:
+        async with self._locks.setdefault(address.id, asyncio.Lock()):
+            return await _post_all(
+                target, payloads, refs,
+                lambda p, deadline: self._execute(target, address, p, deadline),
+                timeout=self._timeout, pacer=self._pacer, key=address.id,
+            )
+
+    async def _execute(
+        self, target: Target, address: WebhookAddress, payload: dict[str, Any], deadline: float
+    ) -> str | None:
+        """Execute the webhook with ``wait=true``: the new message's id (None: posted, but the
+        answer did not say its id). 429 and 5xx answers are retried while ``deadline`` (the
+        event loop's clock) allows; anything else is a ``DeliveryError``."""
+        url = f"{Route.BASE}/webhooks/{address.id}/{address.token}"
+        params = {"wait": "true"}
         if address.thread_id is not None:
-            kwargs["thread"] = discord.Object(address.thread_id)
-        message = await webhook.send(wait=True, **kwargs)
-        return str(message.id)
+            params["thread_id"] = str(address.thread_id)
+        data = json.dumps(webhook_body(payload), separators=(",", ":"))
+        loop = asyncio.get_running_loop()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            async with self._session.post(
+                url, params=params, data=data, headers={"Content-Type": "application/json"},
+                raise_for_status=False,
+            ) as response:
+                status, headers = response.status, response.headers
+                text = await _read_text(response)
+            answer = _json_or_none(text)
+            if 200 <= status < 300:
+                if headers.get("X-RateLimit-Remaining") == "0":  # the bucket is spent
+                    reset = _seconds(headers.get("X-RateLimit-Reset-After"))
+                    if reset:
+                        self._pacer.hold(address.id, min(reset, self._timeout))
+                return _message_id(target, status, answer, text)
+            reason = http_reason(status, answer, text)
+            if status == 429:
+                wait = retry_after(headers, answer)
+                if wait is not None and loop.time() + wait > deadline:
+                    reason = f"rate limited for {math.ceil(wait)}s"
+            elif status >= 500:
+                wait = 1.0 + 2 * (attempt - 1)
+            else:
+                raise _failed(target, reason, permanent=status in PERMANENT_STATUSES)
+            if wait is None or attempt == MAX_ATTEMPTS or loop.time() + wait > deadline:
+                raise _failed(target, reason, permanent=False)
+            log.warning("discord webhook answered %s channel=%s: sending again in %.2fs",
+                        reason, target.name, wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 class DiscordBotSender:
@@ -204,18 +269,24 @@ class DiscordBotSender:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client, *, timeout: float = MESSAGE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        timeout: float = MESSAGE_TIMEOUT,
+        min_interval: float = MIN_INTERVAL,
+    ) -> None:
         self._client = client
         self._timeout = timeout
+        self._pacer = _Pacer(min_interval)
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def send(self, target: Target, digest: Digest) -> list[str]:
         """Post the digest's messages in order to the channel; their message ids."""
         channel_id = _channel_id(target)
         payloads = render_discord.render(digest)
-        async with self._locks.setdefault(channel_id, asyncio.Lock()):
-            sent = await _post_all(target, payloads,
-                                   lambda p: self._post(channel_id, p), self._timeout)
+        refs = [str(i) for i in range(len(payloads))]
+        sent = await self._send(target, channel_id, payloads, refs)
         log.info("discord digest posted channel=%s topic=%s messages=%d",
                  target.name, digest.topic, len(sent))
         return sent
@@ -230,10 +301,7 @@ class DiscordBotSender:
         already created for that nonce instead of posting a second one."""
         channel_id = _channel_id(target)
         nonce = part_nonce(target, ref)
-        async with self._locks.setdefault(channel_id, asyncio.Lock()):
-            [sent] = await _post_all(target, [part],
-                                     lambda p: self._post(channel_id, p, nonce=nonce),
-                                     self._timeout)
+        [sent] = await self._send(target, channel_id, [part], [ref], nonce=nonce)
         log.debug("discord part posted channel=%s ref=%s nonce=%s id=%s",
                   target.name, ref, nonce, sent)
         return sent
@@ -241,16 +309,44 @@ class DiscordBotSender:
     async def notify(self, target: Target, text: str) -> str:
         """Post a plain notice to the channel, no mentions; its message id."""
         channel_id = _channel_id(target)
-        async with self._locks.setdefault(channel_id, asyncio.Lock()):
-            [sent] = await _post_all(target, [{"content": notice_text(text)}],
-                                     lambda p: self._post(channel_id, p), self._timeout)
+        [sent] = await self._send(target, channel_id, [{"content": notice_text(text)}],
+                                  ["notice"])
         return sent
 
+    async def _send(
+        self, target: Target, channel_id: int, payloads: list[dict[str, Any]], refs: list[str],
+        *, nonce: str | None = None,
+    ) -> list[str]:
+        async with self._locks.setdefault(channel_id, asyncio.Lock()):
+            return await _post_all(
+                target, payloads, refs,
+                lambda p, deadline: self._post(target, channel_id, p, deadline, nonce=nonce),
+                timeout=self._timeout, pacer=self._pacer, key=channel_id,
+            )
+
     async def _post(
-        self, channel_id: int, payload: dict[str, Any], *, nonce: str | None = None
+        self, target: Target, channel_id: int, payload: dict[str, Any], deadline: float,
+        *, nonce: str | None = None,
     ) -> str:
-        """One message; with ``nonce``, discord.py also sends ``enforce_nonce`` (without one
-        it sends a random nonce, so its own retries of this request never post twice)."""
+        """One message, sent again after a 429 discord.py did not wait for (see
+        ``_refused_rate_limit``); with ``nonce``, discord.py also sends ``enforce_nonce``
+        (without one it sends a random nonce, so its own retries never post twice)."""
+        loop = asyncio.get_running_loop()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._post_once(channel_id, payload, nonce)
+            except discord.HTTPException as e:
+                wait = _refused_rate_limit(e)
+                if wait is None or attempt == MAX_ATTEMPTS or loop.time() + wait > deadline:
+                    raise
+                log.warning("discord answered HTTP 429 channel=%s: sending again in %.2fs",
+                            target.name, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _post_once(
+        self, channel_id: int, payload: dict[str, Any], nonce: str | None
+    ) -> str:
         channel = self._client.get_partial_messageable(channel_id)
         kwargs = message_kwargs(payload)
         if nonce is None:
@@ -314,22 +410,165 @@ def _channel_id(target: Target) -> int:
 async def _post_all(
     target: Target,
     payloads: list[dict[str, Any]],
-    post: Callable[[dict[str, Any]], Awaitable[str]],
+    refs: list[str],
+    post: Callable[[dict[str, Any], float], Awaitable[str | None]],
+    *,
     timeout: float,
+    pacer: _Pacer,
+    key: int,
 ) -> list[str]:
-    """Post ``payloads`` in order; stop at the first failure with a ``DeliveryError``."""
+    """Post ``payloads`` in order, each within ``timeout`` seconds (``post`` gets that deadline
+    on the event loop's clock) and spaced by ``pacer``; stop at the first failure with a
+    ``DeliveryError``. A post that returns no id was posted: it is ``unknown:<its ref>``."""
     sent: list[str] = []
-    for payload in payloads:
+    for payload, ref in zip(payloads, refs, strict=True):
+        await pacer.wait(key)
         try:
-            async with asyncio.timeout(timeout):
-                sent.append(await post(payload))
+            async with asyncio.timeout(timeout) as budget:
+                deadline = budget.when()
+                assert deadline is not None
+                message_id = await post(payload, deadline)
         except Exception as e:
             error = delivery_error(target, e)
             if sent:
                 log.warning("discord digest partly posted channel=%s posted=%s",
                             target.name, ",".join(sent))
             raise error from e
+        finally:
+            pacer.sent(key)
+        sent.append(message_id or f"{UNKNOWN_ID}:{ref}")
     return sent
+
+
+class _Pacer:
+    """Messages to one channel at least ``min_interval`` seconds apart (the Slack sender's
+    pacing), and none before the time a webhook's spent rate-limit bucket resets."""
+
+    def __init__(self, min_interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._min_interval = min_interval
+        self._clock = clock
+        self._last: dict[int, float] = {}
+        self._held: dict[int, float] = {}
+
+    async def wait(self, key: int) -> None:
+        last = self._last.get(key)
+        ready = max(-math.inf if last is None else last + self._min_interval,
+                    self._held.get(key, -math.inf))
+        delay = ready - self._clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def sent(self, key: int) -> None:
+        self._last[key] = self._clock()
+
+    def hold(self, key: int, seconds: float) -> None:
+        self._held[key] = self._clock() + seconds
+
+
+def webhook_body(payload: dict[str, Any]) -> dict[str, Any]:
+    """A rendered payload as the JSON of a webhook execution (what discord.py would send for
+    ``message_kwargs``): embeds normalised by ``discord.Embed``, never pinging anyone."""
+    body: dict[str, Any] = {}
+    if payload.get("content"):
+        body["content"] = payload["content"]
+    embeds = [discord.Embed.from_dict(e).to_dict() for e in payload.get("embeds") or ()]
+    if embeds:
+        body["embeds"] = embeds
+    body["tts"] = False
+    body["allowed_mentions"] = discord.AllowedMentions.none().to_dict()
+    return body
+
+
+async def _read_text(response: aiohttp.ClientResponse) -> str:
+    """The body as text: its charset when it names a known one, else UTF-8; never raises on
+    bad bytes."""
+    raw = await response.read()
+    try:
+        return raw.decode(response.charset or "utf-8", errors="replace")
+    except LookupError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _json_or_none(text: str) -> Any:
+    """``text`` decoded as JSON whatever the Content-Type said; None when it is not JSON."""
+    try:
+        return json.loads(text) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def _seconds(value: Any) -> float | None:
+    """A number of seconds from a JSON value or a header; None unless finite and >= 0."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def retry_after(headers: Mapping[str, str], answer: Any) -> float | None:
+    """The seconds a 429 asks to wait: ``retry_after`` of its JSON body, else its
+    ``Retry-After`` header (seconds or an HTTP date), else ``X-RateLimit-Reset-After``;
+    None when it says nothing usable."""
+    if isinstance(answer, dict):
+        seconds = _seconds(answer.get("retry_after"))
+        if seconds is not None:
+            return seconds
+    header = headers.get("Retry-After")
+    if header:
+        seconds = _seconds(header)
+        if seconds is None:
+            try:
+                when = parsedate_to_datetime(header)
+            except (TypeError, ValueError, IndexError):
+                when = None
+            if when is not None and when.tzinfo is not None:
+                seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
+        if seconds is not None:
+            return seconds
+    return _seconds(headers.get("X-RateLimit-Reset-After"))
+
+
+def _refused_rate_limit(error: discord.HTTPException) -> float | None:
+    """The wait of a 429 discord.py raised instead of waiting (no ``Via`` header, or a body
+    it could not decode), from its body or headers; None for any other error."""
+    if error.status != 429:
+        return None
+    headers = getattr(error.response, "headers", None) or {}
+    return retry_after(headers, _json_or_none(error.text))
+
+
+def http_reason(status: int, answer: Any, text: str) -> str:
+    """``HTTP <status> <message>``: Discord's JSON ``message`` (and ``errors``), else the
+    start of the body."""
+    detail = " ".join(text.split())[:200]
+    if isinstance(answer, dict) and isinstance(answer.get("message"), str):
+        detail = answer["message"]
+        if answer.get("errors"):
+            detail += " " + json.dumps(answer["errors"], ensure_ascii=False)
+    return f"HTTP {status} {detail}".strip()
+
+
+def _message_id(target: Target, status: int, answer: Any, text: str) -> str | None:
+    """The id of the message a 2xx answer describes; None (and a warning) when it has none."""
+    if isinstance(answer, dict):
+        value = answer.get("id")
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            message_id = str(value).strip()
+            if message_id and len(message_id) <= 100 and message_id.isprintable():
+                return message_id
+    log.warning("discord webhook answered HTTP %d without a message id channel=%s body=%r: "
+                "counted as posted, not sent again", status, target.name, text[:200])
+    return None
+
+
+def _failed(target: Target, reason: str, *, permanent: bool) -> DeliveryError:
+    reason = " ".join(reason.split())[:200]
+    log.warning("discord post failed channel=%s reason=%s permanent=%s",
+                target.name, reason, permanent)
+    return DeliveryError("discord", target.name, reason, permanent=permanent)
 
 
 def delivery_error(target: Target, error: BaseException) -> DeliveryError:
@@ -350,7 +589,4 @@ def delivery_error(target: Target, error: BaseException) -> DeliveryError:
     else:
         log.exception("discord post failed unexpectedly channel=%s", target.name)
         reason = f"unexpected error ({type(error).__name__})"
-    reason = " ".join(reason.split())[:200]
-    log.warning("discord post failed channel=%s reason=%s permanent=%s",
-                target.name, reason, permanent)
-    return DeliveryError("discord", target.name, reason, permanent=permanent)
+    return _failed(target, reason, permanent=permanent)

@@ -45,8 +45,12 @@ def make_senders(
     if session is not None:
         from bot.senders.discord import DiscordBotSender, DiscordSender, DiscordWebhookSender
 
-        bot = DiscordBotSender(discord_client) if discord_client is not None else None
-        senders["discord"] = DiscordSender(DiscordWebhookSender(session), bot)
+        interval = app.settings.delivery.min_interval_seconds
+        bot = (DiscordBotSender(discord_client, min_interval=interval)
+               if discord_client is not None else None)
+        senders["discord"] = DiscordSender(
+            DiscordWebhookSender(session, min_interval=interval), bot
+        )
     return senders
 
 

@@ -2,7 +2,9 @@
 
 Point discord.py at it (``discord.http.Route.BASE = api.api_url``, or ``DISCORD_API_URL``) and
 the code under test talks HTTP to it exactly as to Discord. It answers JSON with
-``Content-Type: application/json`` and nothing after it (discord.py decodes nothing else), and:
+``Content-Type: application/json`` and nothing after it (discord.py decodes nothing else; set
+``json_content_type`` to answer as a server that is not Discord byte for byte would, e.g.
+``"application/json; charset=utf-8"`` like aiohttp's ``web.json_response``), and:
 
 - ``GET /users/@me``, ``GET /oauth2/applications/@me``: the bot user and its application
   (what ``Client.login`` / ``http.static_login`` ask for);
@@ -31,8 +33,11 @@ Builder methods queue faults for the next N matching requests (``route`` is ``"w
 
     async with FakeDiscordApi() as api:                  # in an async test
         api.rate_limit_next(1, retry_after=0.05)         # 429 + retry_after (with a Via header)
+        api.rate_limit_next(1, via=False, in_headers=False)  # retry_after in the JSON body only
         api.error_next(404, code=10015, message="Unknown Webhook")
         api.lose_answer_next(1, status=500)              # message created, answer lost
+        api.unreadable_answer_next(1, body="ok")         # message created, 200 "ok" (text/plain)
+        api.spend_bucket_next(1, reset_after=0.3)        # answered as usual, bucket now empty
         api.delay = 1.0                                  # answer 1 s after creating
         ...
         assert len(api.messages) == 1
@@ -135,6 +140,9 @@ class _Fault:
     headers: dict[str, str]
     after: int = 0  # let this many matching requests through first
     created: bool = False  # create the message anyway, then answer with the fault
+    raw: bytes | None = None  # answer this body (with ``content_type``) instead of JSON
+    # status 0 (with ``created``): the usual answer, plus ``headers``
+    content_type: str = ""
 
 
 @dataclass
@@ -142,7 +150,8 @@ class FakeDiscordApi(FakeServer):
     """The fake server; see the module docstring. ``bot_token``: when set, bot routes with
     another token get 401. ``delay``: seconds a message-creating request waits *after* the
     message is stored before it is answered (a client killed in that gap has had its message
-    created without learning its id). ``nonce_window``: seconds a nonce is remembered."""
+    created without learning its id). ``nonce_window``: seconds a nonce is remembered.
+    ``json_content_type``: the Content-Type of every JSON answer."""
 
     label: ClassVar[str] = "fake Discord API"
 
@@ -151,6 +160,7 @@ class FakeDiscordApi(FakeServer):
     bot_user_id: int = 1100000000000000002
     delay: float = 0.0
     nonce_window: float = 300.0
+    json_content_type: str = "application/json"
     requests: list[Request] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     deleted: list[Message] = field(default_factory=list)
@@ -168,25 +178,33 @@ class FakeDiscordApi(FakeServer):
         route: FaultRoute = "any",
         is_global: bool = False,
         via: bool = True,
+        in_json: bool = True,
+        in_headers: bool = True,
         after: int = 0,
     ) -> FakeDiscordApi:
         """The next ``n`` matching requests (after ``after`` normal ones) get 429 with
         ``retry_after`` in JSON and headers. ``via=False`` leaves out the ``Via`` header:
-        discord.py then takes it as a Cloudflare ban and does not retry."""
-        headers = {
-            "Retry-After": str(max(1, round(retry_after))),
-            "X-RateLimit-Limit": "5",
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset-After": str(retry_after),
-            "X-RateLimit-Bucket": "fakebucket",
-            "X-RateLimit-Scope": "shared" if not is_global else "global",
-        }
-        if is_global:
-            headers["X-RateLimit-Global"] = "true"
+        discord.py then takes it as a Cloudflare ban and does not retry. ``in_json=False``
+        leaves ``retry_after`` out of the body, ``in_headers=False`` leaves out
+        ``Retry-After`` (whole seconds, at least 1) and the ``X-RateLimit-*`` headers."""
+        headers: dict[str, str] = {}
+        if in_headers:
+            headers.update({
+                "Retry-After": str(max(1, round(retry_after))),
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset-After": str(retry_after),
+                "X-RateLimit-Bucket": "fakebucket",
+                "X-RateLimit-Scope": "shared" if not is_global else "global",
+            })
+            if is_global:
+                headers["X-RateLimit-Global"] = "true"
         if via:
             headers["Via"] = "1.1 google"
-        body = {"message": "You are being rate limited.", "retry_after": retry_after,
-                "global": is_global, "code": 0}
+        body: dict[str, Any] = {"message": "You are being rate limited.", "global": is_global,
+                                "code": 0}
+        if in_json:
+            body["retry_after"] = retry_after
         for _ in range(n):
             self._faults.append(_Fault(route, 429, body, headers, after))
         return self
@@ -216,6 +234,37 @@ class FakeDiscordApi(FakeServer):
         body = {"message": f"{status}: Internal Server Error", "code": 0}
         for _ in range(n):
             self._faults.append(_Fault(route, status, body, {}, after, created=True))
+        return self
+
+    def unreadable_answer_next(
+        self,
+        n: int = 1,
+        *,
+        body: str = "ok",
+        content_type: str = "text/plain",
+        status: int = 200,
+        route: FaultRoute = "any",
+        after: int = 0,
+    ) -> FakeDiscordApi:
+        """The next ``n`` matching message posts (after ``after`` normal ones) create their
+        message but are answered ``status`` with ``body`` as ``content_type``: a success
+        that does not describe the message (no JSON, or JSON without an ``id``)."""
+        for _ in range(n):
+            self._faults.append(_Fault(route, status, {}, {}, after, created=True,
+                                       raw=body.encode(), content_type=content_type))
+        return self
+
+    def spend_bucket_next(
+        self, n: int = 1, *, reset_after: float = 0.3, route: FaultRoute = "any", after: int = 0
+    ) -> FakeDiscordApi:
+        """The next ``n`` matching message posts (after ``after`` normal ones) are answered as
+        usual, saying the rate-limit bucket is spent: ``X-RateLimit-Remaining: 0`` and
+        ``X-RateLimit-Reset-After: reset_after`` (what Discord says before it would 429)."""
+        headers = {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                   "X-RateLimit-Reset-After": str(reset_after),
+                   "X-RateLimit-Bucket": "fakebucket"}
+        for _ in range(n):
+            self._faults.append(_Fault(route, 0, {}, headers, after, created=True))
         return self
 
     def delete_message(self, message_id: str) -> Message:
@@ -287,9 +336,11 @@ class FakeDiscordApi(FakeServer):
         status, answer = self._dispatch(request, path, route, body)
         if self.delay and route in ("webhook", "followup", "channel"):
             await asyncio.sleep(self.delay)
+        if fault is not None and fault.status == 0:  # the usual answer, with more headers
+            return self._answer(request, path, route, body, status, answer, fault.headers)
         if fault is not None:  # created: the message exists, the answer says otherwise
             return self._answer(request, path, route, body, fault.status, fault.body,
-                                fault.headers)
+                                fault.headers, raw=fault.raw, content_type=fault.content_type)
         return self._answer(request, path, route, body, status, answer)
 
     def _route_of(self, method: str, path: str) -> RouteKind:
@@ -425,14 +476,21 @@ class FakeDiscordApi(FakeServer):
         status: int,
         answer: Any,
         headers: dict[str, str] | None = None,
+        *,
+        raw: bytes | None = None,
+        content_type: str = "",
     ) -> web.Response:
         self.requests.append(Request(request.method, path, route, dict(request.query), body,
                                      request.headers.get("Authorization"), status))
+        if raw is not None:
+            return web.Response(status=status, body=raw,
+                                headers={**(headers or {}), "Content-Type": content_type})
         if status == 204:
             return web.Response(status=204, headers=headers)
-        # Exactly "application/json": discord.py decodes nothing else (no "; charset=").
+        # By default exactly "application/json": discord.py decodes nothing else (no
+        # "; charset="); ``json_content_type`` answers as other servers do.
         return web.Response(status=status, body=json.dumps(answer).encode(),
-                            headers={**(headers or {}), "Content-Type": "application/json"})
+                            headers={**(headers or {}), "Content-Type": self.json_content_type})
 
     # --- payloads ------------------------------------------------------------------------------
 

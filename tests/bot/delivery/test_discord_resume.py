@@ -62,7 +62,8 @@ def app(store: Store, tmp_path: Path, api: FakeDiscordApi) -> App:
         "hook": {"platform": "discord", "webhook": api.webhook_url(HOOK_ID, "tok"),
                  "topics": ["security"]},
     }
-    settings = settings_with(channels, archive_dir=str(tmp_path / "archive"))
+    settings = settings_with(channels, archive_dir=str(tmp_path / "archive"),
+                             delivery={"min_interval_seconds": 0})
     ticks = itertools.count()
     return App(settings=settings, secrets=Secrets(discord_bot_token=BOT_TOKEN), store=store,
                clock=lambda: NOW + timedelta(milliseconds=next(ticks)))
@@ -176,7 +177,8 @@ async def test_webhook_send_failing_after_part_k_resumes_after_recorded_parts(
     app: App, store: Store, stories: None, senders: dict[str, Sender], api: FakeDiscordApi,
 ) -> None:
     sub = _subscribe(store, "hook")
-    api.rate_limit_next(1, route="webhook", via=False, after=2)  # refused before creating
+    # Refused before creating, and too long to wait for within the message's budget.
+    api.rate_limit_next(1, route="webhook", retry_after=3600, after=2)
     failed = await deliver_subscription(app, sub, NOW, senders)
     assert failed.status == "failed" and len(_recorded(store, failed)) == 2
     retried = await deliver_subscription(app, sub, NOW, senders)

@@ -31,12 +31,12 @@ HOOK = Target(name="hook", platform="discord",
 
 @pytest.fixture
 def bot_sender(client: discord.Client) -> DiscordBotSender:
-    return DiscordBotSender(client, timeout=20)
+    return DiscordBotSender(client, timeout=20, min_interval=0)
 
 
 @pytest.fixture
 def webhook_sender(api: FakeDiscordApi, session: aiohttp.ClientSession) -> DiscordWebhookSender:
-    return DiscordWebhookSender(session, api_url=api.api_url, timeout=20)
+    return DiscordWebhookSender(session, api_url=api.api_url, timeout=20, min_interval=0)
 
 
 def test_part_nonce_is_stable_short_and_distinct() -> None:

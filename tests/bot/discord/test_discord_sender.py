@@ -41,7 +41,7 @@ CHANNEL = Target(name="discord:1400000000000000042", platform="discord",
 
 @pytest.fixture
 def webhook_sender(api: FakeDiscordApi, session: aiohttp.ClientSession) -> DiscordWebhookSender:
-    return DiscordWebhookSender(session, api_url=api.api_url, timeout=10)
+    return DiscordWebhookSender(session, api_url=api.api_url, timeout=10, min_interval=0)
 
 
 
@@ -135,14 +135,29 @@ async def test_rate_limited_post_is_retried_and_appears_once(
     assert waited >= 0.3  # retry_after was honoured
 
 
-async def test_cloudflare_429_without_via_is_a_transient_error(
+async def test_429_without_via_is_retried_too(
     api: FakeDiscordApi, webhook_sender: DiscordWebhookSender
 ) -> None:
-    api.rate_limit_next(1, retry_after=0.05, route="webhook", via=False)
+    """discord.py takes a 429 without ``Via`` for a Cloudflare ban and gives up; a server
+    that is not Discord leaves ``Via`` out, and its ``retry_after`` is honoured all the same."""
+    api.rate_limit_next(1, retry_after=0.3, route="webhook", via=False)
+    started = time.monotonic()
+    ids = await webhook_sender.send(HOOK, make_digest((story(1),)))
+    assert time.monotonic() - started >= 0.3
+    assert [r.status for r in api.requests_to("webhook")] == [429, 200]
+    assert ids == [m.id for m in api.webhook_messages()] and len(ids) == 1
+
+
+async def test_429_that_gives_no_wait_is_a_transient_error(
+    api: FakeDiscordApi, webhook_sender: DiscordWebhookSender
+) -> None:
+    """No ``retry_after`` and no rate-limit headers (a ban, say): not hammered, sent later."""
+    api.rate_limit_next(1, route="webhook", via=False, in_json=False, in_headers=False)
     with pytest.raises(DeliveryError) as caught:
         await webhook_sender.send(HOOK, make_digest((story(1),)))
     assert caught.value.permanent is False
-    assert "429" in caught.value.reason
+    assert caught.value.reason == "HTTP 429 You are being rate limited."
+    assert [r.status for r in api.requests_to("webhook")] == [429]
     assert api.webhook_messages() == []
 
 
@@ -166,15 +181,28 @@ async def test_permanent_webhook_errors(
     assert "\n" not in str(error)
 
 
-async def test_long_rate_limit_becomes_a_transient_timeout(
+async def test_long_rate_limit_becomes_a_transient_error_at_once(
     api: FakeDiscordApi, session: aiohttp.ClientSession
 ) -> None:
+    """A wait longer than the message's budget is not slept: the delivery layer retries."""
     sender = DiscordWebhookSender(session, api_url=api.api_url, timeout=0.3)
     api.rate_limit_next(1, retry_after=30, route="webhook")
     started = time.monotonic()
     with pytest.raises(DeliveryError) as caught:
         await sender.send(HOOK, make_digest((story(1),)))
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 0.3
+    assert caught.value.permanent is False
+    assert caught.value.reason == "rate limited for 30s"
+    assert api.webhook_messages() == []
+
+
+async def test_slow_answer_becomes_a_transient_timeout(
+    api: FakeDiscordApi, session: aiohttp.ClientSession
+) -> None:
+    sender = DiscordWebhookSender(session, api_url=api.api_url, timeout=0.3)
+    api.delay = 0.8
+    with pytest.raises(DeliveryError) as caught:
+        await sender.send(HOOK, make_digest((story(1),)))
     assert caught.value.permanent is False
     assert "timed out" in caught.value.reason
 
@@ -250,7 +278,7 @@ def test_api_url_comes_from_the_environment(restore_route_base: None) -> None:
 async def test_bot_sender_posts_to_the_channel(
     api: FakeDiscordApi, client: discord.Client
 ) -> None:
-    ids = await DiscordBotSender(client).send(CHANNEL, twenty_story_digest())
+    ids = await DiscordBotSender(client, min_interval=0).send(CHANNEL, twenty_story_digest())
     messages = api.channel_messages("1400000000000000042")
     assert ids == [m.id for m in messages]
     assert len(messages) > 1
@@ -265,7 +293,7 @@ async def test_bot_sender_retries_a_rate_limit_once(
     api: FakeDiscordApi, client: discord.Client
 ) -> None:
     api.rate_limit_next(1, retry_after=0.2, route="channel")
-    ids = await DiscordBotSender(client).send(CHANNEL, hostile_digest())
+    ids = await DiscordBotSender(client, min_interval=0).send(CHANNEL, hostile_digest())
     assert [r.status for r in api.requests_to("channel")] == [429, 200]
     assert len(api.channel_messages()) == 1 and len(ids) == 1
     assert_within_limits(api)
