@@ -153,7 +153,14 @@ def known(conn: Connection, batch: Sequence[Article]) -> list[KnownArticle | Non
     """
     url_keys = [canonical_url(a.url) or None for a in batch]
     guid_keys = [(a.source, a.guid) if a.guid else None for a in batch]
-    cols = (articles.c.id, articles.c.source, articles.c.guid, articles.c.content_hash)
+    cols = (
+        articles.c.id,
+        articles.c.source,
+        articles.c.guid,
+        articles.c.content_hash,
+        articles.c.url_canonical,
+        sa.func.length(articles.c.body),
+    )
     by_url: dict[str, KnownArticle] = {}
     by_guid: dict[tuple[str, str], KnownArticle] = {}
     for cond in member_of(conn, articles.c.url_canonical, sorted({u for u in url_keys if u})):

@@ -53,23 +53,31 @@ class KnownArticle:
     source: str
     guid: str | None
     content_hash: str
+    url_canonical: str | None = None
+    body_chars: int = 0
 
     def revised_by(self, article: Article) -> bool:
-        """Same source and item, other words, and not emptied: worth storing over this one.
+        """Same source, same link, other words, and not cut short: worth storing over this one.
 
         Another source with the same link is a duplicate, never a revision (a teaser must not
-        overwrite another feed's full text), and two items of one feed sharing a link but not
-        their GUIDs are two items. Markup and spacing edits do not count (the hash is of words),
-        and neither does a body that went empty.
+        overwrite another feed's full text); so is an item matched by GUID alone under another
+        link (two feeds with one title share a "source" and may reuse GUIDs like "1"), and two
+        items of one feed sharing a link but not their GUIDs are two items. Markup and spacing
+        edits do not count (the hash is of words), nor does a body that went empty or shrank to
+        less than half (a feed falling back to a teaser, more often than an editor's cut).
         """
         if article.source != self.source:
             return False
         if article.guid and self.guid and article.guid != self.guid:
             return False
-        if not article.body.strip():
-            return False  # an emptied body is a glitch of the source more often than an edit
         from digests.store.fingerprints import content_hash
+        from digests.store.urls import canonical_url
 
+        if self.url_canonical is None or canonical_url(article.url) != self.url_canonical:
+            return False
+        body = article.body.strip()
+        if not body or len(body) * 2 < self.body_chars:
+            return False  # emptied or cut to a teaser: a glitch of the source, not an edit
         return content_hash(article.title, article.body) != self.content_hash
 
 

@@ -188,3 +188,30 @@ def test_an_article_dated_in_the_future_is_news_now(store: Store, topics: Topics
     assert [stored[a.url] for a in (ahead, typo, past, undated)] == [
         NOW, NOW, NOW - timedelta(days=2), NOW
     ]
+
+
+def test_two_feeds_with_one_title_never_overwrite_each_other(
+    store: Store, topics: Topics
+) -> None:
+    """Two feeds titled alike share a source name and may both number their GUIDs "1":
+    an item matched by GUID alone, under another link, is not a revision of the other."""
+    first = _article(1, guid="1")
+    [first_id] = store_articles(store, [first], topics, NOW).new_ids
+    other = replace(_article(2, guid="1"), body="Asylum claims rose in Europe last year.")
+    counts = store_articles(store, [other], topics, NOW)
+    assert counts.updated == 0
+    kept = store.get_article(first_id)
+    assert kept is not None and kept.body == first.body
+
+
+def test_a_feed_falling_back_to_a_teaser_keeps_the_full_text(
+    store: Store, topics: Topics
+) -> None:
+    first = _article(1, guid="g1")
+    [first_id] = store_articles(store, [first], topics, NOW).new_ids
+    teaser = replace(first, body="Police in Rotterdam arrested 14 people on Friday [...]")
+    assert store_articles(store, [teaser], topics, NOW).updated == 0
+    grown = replace(first, body=first.body + " A third suspect was arrested on Sunday.")
+    assert store_articles(store, [grown], topics, NOW).updated == 1
+    kept = store.get_article(first_id)
+    assert kept is not None and kept.body == grown.body
