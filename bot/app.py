@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -64,22 +65,34 @@ def make_app(
 
 
 RESCORE_LEASE = "rescore-topics"
-RESCORE_LEASE_TTL = timedelta(minutes=30)
+RESCORE_LEASE_TTL = timedelta(minutes=2)  # renewed after every batch; a dead holder frees it
+RESCORE_WAIT = 120.0  # seconds to wait for another worker's rescoring before going on
 
 
 def rescore_topics(app: App) -> None:
-    """Score the stored articles for topics added or changed in the config. With several
-    workers on one database one of them does it (a lease); the others go on meanwhile."""
-    from digests.rescore import rescore_changed, stale_topics
+    """Score the stored articles for topics added or changed in the config (and fill in
+    articles stored meanwhile under a config without a topic). With several workers on one
+    database one of them does it (a lease, renewed per batch); the others wait for it, up to
+    ``RESCORE_WAIT``, so that a digest is not built from half-scored articles."""
+    from digests.rescore import plan, rescore_changed
 
     store, topics = app.store, app.settings.topics
-    if not stale_topics(store, topics) and set(store.topic_versions()) >= set(topics):
+    todo = plan(store, topics)
+    if todo.empty and set(store.topic_versions()) >= set(topics):
         return
     holder = f"{socket.gethostname()}:{os.getpid()}:{id(app)}"
-    if not store.try_acquire_lease(RESCORE_LEASE, holder, app.clock(), RESCORE_LEASE_TTL):
-        log.info("another worker is scoring stored articles for changed topics")
-        return
+    deadline = time.monotonic() + RESCORE_WAIT
+    while not store.try_acquire_lease(RESCORE_LEASE, holder, app.clock(), RESCORE_LEASE_TTL):
+        if time.monotonic() > deadline:
+            log.warning("another worker is still scoring stored articles for changed topics; "
+                        "going on with the scores as they are")
+            return
+        time.sleep(0.5)
+
+    def renew(_done: int) -> None:
+        store.try_acquire_lease(RESCORE_LEASE, holder, app.clock(), RESCORE_LEASE_TTL)
+
     try:
-        rescore_changed(store, topics, app.clock())
+        rescore_changed(store, topics, app.clock(), progress=renew)
     finally:
         store.release_lease(RESCORE_LEASE, holder)

@@ -40,19 +40,49 @@ def fingerprint(definition: TopicDefinition) -> str:
 
 @dataclass(frozen=True)
 class Rescored:
-    """What ``rescore_changed`` did: the topics scored again, over how many articles."""
+    """What ``rescore_changed`` did: the topics scored again over every stored article, and
+    how many article scores were written in all (those plus the ones filled in)."""
 
     topics: tuple[str, ...] = ()
     articles: int = 0
 
 
-def stale_topics(store: Store, topics: Mapping[str, TopicDefinition]) -> list[str]:
-    """Configured topics whose stored scores were computed with another definition (or never);
-    a store without any recorded version adopts the topics it has scores for."""
+@dataclass(frozen=True)
+class Plan:
+    """What is out of date: topics to score over every article (``stale``), and topics to
+    score only over the articles above their watermark that have no score yet (``missing``:
+    articles stored meanwhile under a config without the topic)."""
+
+    stale: tuple[str, ...]
+    missing: dict[str, int]  # topic -> scored_through
+    newest: int  # the highest article id now
+
+    @property
+    def empty(self) -> bool:
+        return not self.stale and not self.missing
+
+
+def plan(store: Store, topics: Mapping[str, TopicDefinition]) -> Plan:
+    """Compare the configured topics with what the stored scores were computed with. A store
+    without any recorded version adopts the topics it has scores for."""
     recorded = store.topic_versions()
+    newest = store.max_article_id()
     if not recorded:
-        recorded = {t: fingerprint(topics[t]) for t in store.scored_topics() if t in topics}
-    return [name for name, d in topics.items() if recorded.get(name) != fingerprint(d)]
+        adopted = fingerprint
+        recorded = {t: (adopted(topics[t]), newest) for t in store.scored_topics() if t in topics}
+    stale, missing = [], {}
+    for name, definition in topics.items():
+        found = recorded.get(name)
+        if found is None or found[0] != fingerprint(definition):
+            stale.append(name)
+        elif found[1] < newest:
+            missing[name] = found[1]
+    return Plan(tuple(stale), missing, newest)
+
+
+def stale_topics(store: Store, topics: Mapping[str, TopicDefinition]) -> list[str]:
+    """Configured topics whose stored scores were computed with another definition (or never)."""
+    return list(plan(store, topics).stale)
 
 
 def rescore_changed(
@@ -62,29 +92,38 @@ def rescore_changed(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> Rescored:
-    """Score the stale topics over every stored article and record their definitions; the
-    up-to-date ones are recorded too (so a later change is seen). Safe to stop at any point:
-    a topic's version is recorded only after all its articles are scored."""
-    stale = stale_topics(store, topics)
-    subset = {name: topics[name] for name in stale}
-    done = 0
-    if subset:
-        log.info("scoring stored articles for changed topics: %s", ", ".join(stale))
-        after = 0
-        while batch := store.article_texts(after, BATCH):
+    """Score the stale topics over every stored article, fill in the scores missing above
+    each other topic's watermark, and record definitions and watermarks. Safe to stop at any
+    point: a topic's version is recorded only after its articles are scored. ``progress`` is
+    called after each batch (a caller holding a lease renews it there)."""
+    todo = plan(store, topics)
+    written = 0
+
+    def run(names: tuple[str, ...], after: int, without: str | None) -> None:
+        nonlocal written
+        subset = {name: topics[name] for name in names}
+        while batch := store.article_texts(after, BATCH, without_topic=without):
             scores = [
                 (article_id, score)
                 for article_id, title, body in batch
                 for score in classify(title, body, subset)
             ]
-            store.replace_topic_scores(scores, stale)
-            after, done = batch[-1][0], done + len(batch)
+            store.replace_topic_scores(scores, names)
+            after, written = batch[-1][0], written + len(batch)
             if progress:
-                progress(done)
+                progress(written)
+
+    if todo.stale:
+        log.info("scoring stored articles for changed topics: %s", ", ".join(todo.stale))
+        run(todo.stale, 0, None)
+    for name, through in todo.missing.items():
+        run((name,), through, name)
     recorded = store.topic_versions()
     for name, definition in topics.items():
-        if recorded.get(name) != (fp := fingerprint(definition)):
-            store.set_topic_version(name, fp, now)
-    if subset:
-        log.info("scored %d stored articles for %s", done, ", ".join(stale))
-    return Rescored(tuple(stale), done)
+        fp = fingerprint(definition)
+        if recorded.get(name) != (fp, todo.newest):
+            store.set_topic_version(name, fp, todo.newest, now)
+    if written:
+        log.info("scored %d stored articles for %s", written,
+                 ", ".join([*todo.stale, *todo.missing]))
+    return Rescored(todo.stale, written)

@@ -204,6 +204,8 @@ topic_versions = sa.Table(
     sa.Column("topic", sa.String(100), primary_key=True),
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("scored_at", UTCDateTime, nullable=False),
+    # The highest article id checked for a score of this topic (see digests.rescore).
+    sa.Column("scored_through", sa.Integer, nullable=False, server_default="0"),
 )
 
 leases = sa.Table(

@@ -619,8 +619,9 @@ class Store:
 
     # topic scores by definition -----------------------------------------------------
 
-    def topic_versions(self) -> dict[str, str]:
-        """Topic -> fingerprint of the definition its stored scores were computed with."""
+    def topic_versions(self) -> dict[str, tuple[str, int]]:
+        """Topic -> (fingerprint of the definition its stored scores were computed with, the
+        highest article id checked for a score of it)."""
         with self._tx() as conn:
             return topic_scores.versions(conn)
 
@@ -629,15 +630,24 @@ class Store:
         with self._tx() as conn:
             return topic_scores.scored_topics(conn)
 
-    def set_topic_version(self, topic: str, fingerprint: str, now: datetime) -> None:
+    def max_article_id(self) -> int:
+        with self._tx() as conn:
+            return topic_scores.max_article_id(conn)
+
+    def set_topic_version(
+        self, topic: str, fingerprint: str, scored_through: int, now: datetime
+    ) -> None:
         now = _aware(now, "now")
         with self._tx(write=True) as conn:
-            topic_scores.set_version(conn, topic, fingerprint, now)
+            topic_scores.set_version(conn, topic, fingerprint, scored_through, now)
 
-    def article_texts(self, after_id: int, limit: int) -> list[tuple[int, str, str]]:
-        """(id, title, body) of the next ``limit`` stored articles after ``after_id``."""
+    def article_texts(
+        self, after_id: int, limit: int, *, without_topic: str | None = None
+    ) -> list[tuple[int, str, str]]:
+        """(id, title, body) of the next ``limit`` stored articles after ``after_id`` (with
+        ``without_topic``: only those with no score for it)."""
         with self._tx() as conn:
-            return topic_scores.texts_after(conn, after_id, limit)
+            return topic_scores.texts_after(conn, after_id, limit, without_topic=without_topic)
 
     def replace_topic_scores(
         self, scores: Sequence[tuple[int, TopicScore]], topics: Sequence[str]

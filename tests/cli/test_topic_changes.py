@@ -67,3 +67,22 @@ def test_renamed_and_edited_topics_are_scored_again(cli: Cli, workdir: Workdir) 
     items = cli("digest", "--topic", "cyber", "--since", "365d", "--format", "json",
                 "--config", edited).json()["items"]
     assert len(items) == 2 and _scored(workdir.db_url)["cyber"] == 2
+
+
+def test_articles_ingested_under_another_config_are_scored_for_the_topic(
+    cli: Cli, workdir: Workdir
+) -> None:
+    """A topic taken out of the config and put back unchanged (or a cron ingest run with
+    the shipped config): what was ingested meanwhile is scored for it at the next command."""
+    config = workdir.write("ports.yaml", PORTS)
+    port = DATA / "articles" / "port-cocaine-seizure.txt"
+    other = workdir.write("later/harbour.txt", "Harbour pilots strike at the port\n\n"
+                          "Pilots at the container port walked out, halting every shipment.\n")
+    assert cli("ingest", port, "--config", config, "--json").json()["new"] == 1
+    assert cli("ingest", other.parent, "--json").json()["new"] == 1  # shipped topics only
+    items = cli("digest", "--topic", "ports", "--since", "365d", "--format", "json",
+                "--config", config).json()["items"]
+    assert sorted(i["title"] for i in items) == [
+        "Customs officers seize two tonnes of cocaine in Rotterdam port",
+        "Harbour pilots strike at the port",
+    ]

@@ -2,7 +2,10 @@
 
 A topic added, renamed or edited in the config is scored again over the stored articles
 (``digests.rescore``), so a digest of it covers what is stored already, not only what comes
-in afterwards. Starts empty: the first run adopts the configured topics that have scores.
+in afterwards. ``scored_through``: the highest article id checked for a score of the topic, so
+that articles stored meanwhile under a config without it (a cron ``ingest`` with another
+config) are scored for it too, checking only the newer ids. Starts empty: the first run
+adopts the configured topics that have scores.
 
 Revision ID: 0006
 Revises: 0005
@@ -26,6 +29,7 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(100), primary_key=True),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("scored_through", sa.Integer, nullable=False, server_default="0"),
     )
 
 
