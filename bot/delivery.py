@@ -352,6 +352,15 @@ async def _post_topics(
     options = {"filters": channel.filters.model_dump(mode="json")}
     worker = worker_id()
     for topic in topics:
+        # A post that failed part-way is finished first (its sent parts are never sent
+        # again); the new window then leaves out every story that has gone out.
+        for outcome in await _resume_failed_posts(app, name, target, topic, senders, metrics,
+                                                  worker):
+            if outcome.status == "delivered":
+                delivered += [Delivered(name, mid, topic) for mid in outcome.message_ids]
+            elif outcome.status in ("failed", "permanent"):
+                failed.append(Failed(name, topic, outcome.error or "failed",
+                                     outcome.status == "permanent"))
         now = app.clock().astimezone(UTC)
         spec = DigestSpec(
             topic=topic, until=now, window=window, channel_key=name,
@@ -369,6 +378,31 @@ async def _post_topics(
         else:
             skipped.append(Skipped(name, topic, _skip_text(outcome, window)))
     return PostResult(tuple(delivered), tuple(skipped), tuple(failed))
+
+
+async def _resume_failed_posts(
+    app: App, name: str, target: Target, topic: str, senders: Mapping[str, Sender],
+    metrics: Metrics | None, worker: str,
+) -> list[DeliveryOutcome]:
+    """Resume this channel's ``post`` windows of ``topic`` that failed after sending some of
+    their parts (within the grace period), oldest first: the rest of their parts goes out."""
+    since = app.clock() - parse_window(app.settings.delivery.misfire_grace) - STALE_CLAIM
+    rows = await asyncio.to_thread(app.store.in_flight_deliveries, name, topic, since)
+    outcomes = []
+    for row in rows:
+        progress = Progress.decode(row.message_ids)
+        if not (_partly_sent_post(row) and progress.plan_id is not None):
+            continue
+        job = _Job(target, name, row.sub_key, row.window_key, topic, None)
+        log.info("resuming a post that failed part-way channel=%s topic=%s window=%s sent=%d",
+                 name, topic, row.window_key, len(progress.sent))
+        outcomes.append(await _claim_and_run(app, job, senders, metrics, worker))
+    return outcomes
+
+
+def _partly_sent_post(row: Delivery) -> bool:
+    return (row.status == "failed" and row.window_key.startswith(f"{MANUAL}:")
+            and bool(Progress.decode(row.message_ids).sent))
 
 
 def _skip_text(outcome: DeliveryOutcome, window: str) -> str:
@@ -519,8 +553,9 @@ async def _planning(app: App, job: _Job, holder: str) -> AsyncIterator[None]:
 
 async def _in_flight_stories(app: App, job: _Job, claim: Delivery) -> frozenset[int]:
     """Stories planned by the other unfinished windows of this topic to this channel that
-    may still be sent: claimed ones (in progress, or resumed after a crash), and failed ones
-    the scheduler retries within the grace period (a failed ``post`` is never resumed)."""
+    may still be sent: claimed ones (in progress, or resumed after a crash), failed ones the
+    scheduler retries within the grace period, and posts that failed part-way (the next
+    ``post`` finishes them); a post that failed before sending anything is never resumed."""
     grace = parse_window(app.settings.delivery.misfire_grace)
     since = app.clock() - grace - STALE_CLAIM
     rows = await asyncio.to_thread(
@@ -531,8 +566,9 @@ async def _in_flight_stories(app: App, job: _Job, claim: Delivery) -> frozenset[
         plan_id = Progress.decode(row.message_ids).plan_id
         if row.id == claim.id or plan_id is None:
             continue
-        if row.status == "failed" and row.window_key.startswith(f"{MANUAL}:"):
-            continue
+        if (row.status == "failed" and row.window_key.startswith(f"{MANUAL}:")
+                and not _partly_sent_post(row)):
+            continue  # a failed post that sent nothing is not resumed: its stories are free
         archived = await asyncio.to_thread(app.store.get_digest, plan_id)
         if archived is not None:
             found.update(item.story_id for item in render_json.parse(archived.payload).items)

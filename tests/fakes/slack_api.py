@@ -71,6 +71,7 @@ class _Fault:
     status: int
     error: str | None = None
     retry_after: int | None = None
+    after: int = 0  # matching calls to let through first
 
 
 @dataclass
@@ -109,11 +110,12 @@ class FakeSlackApi(FakeServer):
         return self
 
     def error_next(
-        self, error: str, n: int = 1, *, method: str = "chat.postMessage"
+        self, error: str, n: int = 1, *, method: str = "chat.postMessage", after: int = 0
     ) -> FakeSlackApi:
-        """The next ``n`` calls of ``method`` get HTTP 200 ``{"ok": false, "error": error}``."""
+        """The next ``n`` calls of ``method`` (after ``after`` that succeed) get HTTP 200
+        ``{"ok": false, "error": error}``."""
         for _ in range(n):
-            self._faults.append(_Fault(method, 200, error))
+            self._faults.append(_Fault(method, 200, error, after=after))
         return self
 
     # --- routes (the lifecycle is FakeServer's) ----------------------------------------------
@@ -178,6 +180,9 @@ class FakeSlackApi(FakeServer):
     def _take_fault(self, method: str) -> _Fault | None:
         for fault in self._faults:
             if fault.method == method:
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 self._faults.remove(fault)
                 return fault
         return None

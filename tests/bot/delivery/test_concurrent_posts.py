@@ -4,12 +4,13 @@ twice at once, a post while a scheduled window is failing) never post the same s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bot.app import App
 from bot.delivery import deliver_subscription, post_now
 from bot.senders import Sender
 from digests.store import Store, Subscription
-from tests.bot.delivery.helpers import NOW, HistorySlackApi, add_story
+from tests.bot.delivery.helpers import NOW, WORDS, HistorySlackApi, add_story, long_text
 
 
 def _titles(api: HistorySlackApi) -> list[str]:
@@ -64,3 +65,30 @@ async def test_a_failed_post_does_not_hold_its_stories_back(
     assert failed.failed and not failed.delivered
     again = await post_now(app, "desk", topic="security", senders=senders)
     assert again.delivered and "Cyberattack" in _titles(slack_api)[0]
+
+
+async def test_a_post_that_failed_part_way_is_finished_by_the_next(
+    make_test_app: Callable[..., App], store: Store, senders: dict[str, Sender],
+    slack_api: HistorySlackApi,
+) -> None:
+    """Its sent parts are never sent again: the next post sends the rest of that digest
+    first, then only what is new."""
+    app = make_test_app(channels={"desk": {"platform": "slack", "channel": "C1",
+                                           "topics": ["security"], "max_stories": 24}})
+    for i in range(24):
+        add_story(store, f"Cyberattack {i} on the {WORDS[i % len(WORDS)]}", summary=long_text(i))
+    slack_api.error_next("fatal_error", after=1)  # the first part goes out, the second fails
+    first = await post_now(app, "desk", topic="security", senders=senders)
+    assert first.failed and len(slack_api.posted) == 1
+    fresh = add_story(store, "Army repels insurgent attack")
+
+    second = await post_now(app, "desk", topic="security", senders=senders)
+
+    assert not second.failed
+    texts = _titles(slack_api)
+    parts = len(texts) - 1  # the resumed digest's remaining parts, then the new one
+    assert parts >= 2 and "Army repels" in texts[-1]
+    assert all("Army repels" not in t for t in texts[:-1])
+    for i in range(24):  # every old story went out exactly once
+        assert sum(f"Cyberattack {i} on" in t for t in texts) == 1, i
+    assert fresh in store.delivered_story_ids("desk", "security")
