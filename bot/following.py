@@ -162,11 +162,11 @@ async def follow_feed(
     if found.configured is not None:
         stored = row.title if row and row.url == found.configured else ""
         title = found.name or stored or found.configured
-        return FollowResult(found.configured, title, already="config")
+        return FollowResult(found.configured, title, already="config", found_on=found_on)
     if found.added:
         first = found.added[0]
         return FollowResult(first.url, first.title or first.url, already="added",
-                            added_by=first.added_by)
+                            added_by=first.added_by, found_on=found_on)
     if row is not None:
         url = row.url  # the row a one-off ingest wrote: keep its validators and health
     settings = app.settings

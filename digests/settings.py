@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -192,9 +192,13 @@ WEBHOOK_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d{1,20})/([A-Za-z0-9._-]+
 
 
 def is_webhook_url(url: str) -> bool:
+    """A webhook URL's form: its path, and a ``thread_id`` (if any) that is a number."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
+        return False
+    threads = parse_qs(parts.query).get("thread_id", [])
+    if any(not t.isdigit() for t in threads) or ("thread_id=" in parts.query and not threads):
         return False
     return parts.scheme in ("http", "https") and WEBHOOK_PATH.match(parts.path) is not None
 
@@ -241,7 +245,8 @@ class ChannelSettings(_Section):
         holding an unset ``${NAME}`` is reported as that."""
         if value is not None and not _ENV_REF.search(value) and not is_webhook_url(value):
             raise ValueError(
-                "not a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)"
+                "not a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN, "
+                "optionally ?thread_id=<number>)"
             )
         return value
 

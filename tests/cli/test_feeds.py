@@ -113,6 +113,7 @@ def test_add_of_a_site_follows_the_feed_its_page_names(
     assert [r["url"] for r in cli("feeds", "list", "--json").json()] == [feed_url]
     again = cli("feeds", "add", site)
     assert again.out == f"already following {feed_url} (added by cli)\n"
+    assert cli("feeds", "add", site, "--json").json()["found_on"] == site
 
 
 def test_add_of_a_site_whose_feeds_all_fail_adds_nothing(

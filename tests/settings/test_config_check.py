@@ -63,6 +63,12 @@ CASES = {
         "duplicate key 'war' (also on line 5)",
     ),
     "bad platform": ("channels:\n  a:\n    platform: irc\n", 3, "channels.a.platform"),
+    "webhook thread not a number": (
+        "channels:\n  a:\n    platform: discord\n"
+        "    webhook: https://discord.com/api/webhooks/1/abc?thread_id=abc\n",
+        4,
+        "channels.a.webhook: not a Discord webhook URL",
+    ),
     "not a webhook": (
         "channels:\n  a:\n    platform: discord\n    webhook: https://example.org/hook\n",
         4,
