@@ -19,12 +19,16 @@ from discord.http import Route
 from bot.app import App, make_app
 from bot.discord_app import DigestBot, make_discord_bot
 from bot.senders.discord import use_api_url
+from bot.types import Target
 from digests.models import Article, Digest, DigestItem, SourceLink
 from digests.pipeline import store_articles
 from digests.settings import ChannelSettings, Secrets, Settings
 from tests.fakes.discord_api import FakeDiscordApi
 
 BOT_TOKEN = "bot-token-for-tests"
+HOOK_ID = 1300000000000000001
+HOOK = Target(name="beat-webhook", platform="discord",
+              webhook=FakeDiscordApi.webhook_url(HOOK_ID, "hook-token"))
 NOW = datetime(2026, 2, 11, 9, 0, tzinfo=UTC)
 MENTIONS = ("@everyone", "@here", "<@123>", "<@&456>", "<@!123>")
 

@@ -25,12 +25,9 @@ from bot.senders.discord import (
 from bot.types import Target
 from digests.errors import DeliveryError
 from digests.settings import Settings
-from tests.bot.discord.conftest import make_digest, story, twenty_story_digest
+from tests.bot.discord.conftest import HOOK, HOOK_ID, make_digest, story, twenty_story_digest
 from tests.fakes.discord_api import FakeDiscordApi, Request, part_numbers
 
-HOOK_ID = 1300000000000000001
-HOOK = Target(name="beat-webhook", platform="discord",
-              webhook=FakeDiscordApi.webhook_url(HOOK_ID, "hook-token"))
 CHANNEL = Target(name="desk", platform="discord", channel_id="1400000000000000042")
 CHARSET_JSON = "application/json; charset=utf-8"
 

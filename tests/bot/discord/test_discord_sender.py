@@ -24,6 +24,8 @@ from bot.types import Target
 from digests.errors import DeliveryError
 from tests.bot.discord.conftest import (
     BOT_TOKEN,
+    HOOK,
+    HOOK_ID,
     MENTIONS,
     hostile_digest,
     make_digest,
@@ -32,9 +34,6 @@ from tests.bot.discord.conftest import (
 )
 from tests.fakes.discord_api import FakeDiscordApi, embed_size, message_problems
 
-HOOK_ID = 1300000000000000001
-HOOK = Target(name="beat-webhook", platform="discord",
-              webhook=FakeDiscordApi.webhook_url(HOOK_ID, "hook-token"))
 CHANNEL = Target(name="discord:1400000000000000042", platform="discord",
                  channel_id="1400000000000000042")
 
