@@ -50,8 +50,6 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -64,6 +62,7 @@ from digests.errors import DeliveryError
 from digests.models import Digest
 from digests.render import discord as render_discord
 from digests.render._text import fit
+from digests.retry import retry_after_header
 from digests.settings import WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
@@ -518,14 +517,7 @@ def retry_after(headers: Mapping[str, str], answer: Any) -> float | None:
             return seconds
     header = headers.get("Retry-After")
     if header:
-        seconds = _seconds(header)
-        if seconds is None:
-            try:
-                when = parsedate_to_datetime(header)
-            except (TypeError, ValueError, IndexError):
-                when = None
-            if when is not None and when.tzinfo is not None:
-                seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
+        seconds = retry_after_header(header, time.time())
         if seconds is not None:
             return seconds
     return _seconds(headers.get("X-RateLimit-Reset-After"))

@@ -19,12 +19,12 @@ import logging
 import socket
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from digests.errors import HttpStatusError, SourceError, first_line
+from digests.retry import retry_after_header
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ async def _get(
             reason = f"HTTP {resp.status_code} {phrase}".strip()
             wait = None
             if resp.status_code in (429, 503):
-                wait = retry_after(resp.headers.get("retry-after", ""), time.time())
+                wait = retry_after_header(resp.headers.get("retry-after", ""), time.time())
             if wait is not None:
                 reason += f" (retry after {wait:.0f}s)"
             raise HttpStatusError(url, reason, resp.status_code, wait)
@@ -194,21 +194,6 @@ async def _get(
             not_modified=False,
             elapsed=time.monotonic() - start,
         )
-
-
-def retry_after(value: str, now: float) -> float | None:
-    """Seconds from ``now`` (a Unix time) that a ``Retry-After`` header asks for: a number of
-    seconds or an HTTP date; None when absent or unreadable, 0 for a date already past."""
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 def _check_url(url: str, current: str) -> tuple[str, int]:

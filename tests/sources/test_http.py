@@ -18,7 +18,6 @@ from digests.sources.http import (
     fetch,
     fetch_sync,
     make_client,
-    retry_after,
 )
 
 # The test server is on a loopback address: allow it unless a test is about refusing it.
@@ -133,17 +132,6 @@ async def test_retry_after_is_kept(
     else:
         assert info.value.retry_after == wait
     assert ("retry after" in info.value.reason) == (info.value.retry_after is not None)
-
-
-def test_retry_after_forms() -> None:
-    now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
-    assert retry_after("30", now) == 30.0
-    assert retry_after(" 0 ", now) == 0.0
-    assert retry_after("Tue, 14 Nov 2023 22:15:20 GMT", now) == 120.0
-    assert retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now) == 0.0  # already past
-    assert retry_after("", now) is None
-    assert retry_after("-5", now) is None
-    assert retry_after("next week", now) is None
 
 
 async def test_slow_server_times_out(httpserver: HTTPServer) -> None:
