@@ -77,8 +77,7 @@ def rescore_topics(app: App) -> None:
     from digests.rescore import plan, rescore_changed
 
     store, topics = app.store, app.settings.topics
-    todo = plan(store, topics)
-    if todo.empty and set(store.topic_versions()) >= set(topics):
+    if plan(store, topics).empty:
         return
     holder = f"{socket.gethostname()}:{os.getpid()}:{id(app)}"
     deadline = time.monotonic() + RESCORE_WAIT

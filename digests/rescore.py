@@ -56,10 +56,12 @@ class Plan:
     stale: tuple[str, ...]
     missing: dict[str, int]  # topic -> scored_through
     newest: int  # the highest article id now
+    adopted: bool = False  # no version recorded yet: those adopted still need writing
 
     @property
     def empty(self) -> bool:
-        return not self.stale and not self.missing
+        """Nothing to score and nothing to record."""
+        return not self.stale and not self.missing and not self.adopted
 
 
 def plan(store: Store, topics: Mapping[str, TopicDefinition]) -> Plan:
@@ -67,9 +69,10 @@ def plan(store: Store, topics: Mapping[str, TopicDefinition]) -> Plan:
     without any recorded version adopts the topics it has scores for."""
     recorded = store.topic_versions()
     newest = store.max_article_id()
-    if not recorded:
-        adopted = fingerprint
-        recorded = {t: (adopted(topics[t]), newest) for t in store.scored_topics() if t in topics}
+    adopted = not recorded
+    if adopted:
+        scored = store.scored_topics()
+        recorded = {t: (fingerprint(d), newest) for t, d in topics.items() if t in scored}
     stale, missing = [], {}
     for name, definition in topics.items():
         found = recorded.get(name)
@@ -77,7 +80,7 @@ def plan(store: Store, topics: Mapping[str, TopicDefinition]) -> Plan:
             stale.append(name)
         elif found[1] < newest:
             missing[name] = found[1]
-    return Plan(tuple(stale), missing, newest)
+    return Plan(tuple(stale), missing, newest, adopted)
 
 
 def stale_topics(store: Store, topics: Mapping[str, TopicDefinition]) -> list[str]:

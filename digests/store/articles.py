@@ -248,7 +248,8 @@ def topic_rows_of(item: _Item) -> list[dict[str, Any]]:
     seen: dict[str, TopicScore] = {}
     for t in item.new.topics:
         seen.setdefault(t.topic, t)
-    return [_topic_row(item, t) for t in seen.values()]
+    assert item.article_id is not None
+    return [topic_row(item.article_id, t) for t in seen.values()]
 
 
 def _article_row(item: _Item) -> dict[str, Any]:
@@ -273,9 +274,10 @@ def _article_row(item: _Item) -> dict[str, Any]:
     }
 
 
-def _topic_row(item: _Item, t: TopicScore) -> dict[str, Any]:
+def topic_row(article_id: int, t: TopicScore) -> dict[str, Any]:
+    """One article_topics row (``add``, ``revisions.update``, ``topic_scores``)."""
     return {
-        "article_id": item.article_id,
+        "article_id": article_id,
         "topic": t.topic,
         "score": float(t.score),
         "member": bool(t.member),

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from digests.models import TopicScore
-from digests.store.articles import member_of
+from digests.store.articles import member_of, topic_row
 from digests.store.schema import article_topics, articles, topic_versions
 from digests.store.upsert import insert
 
@@ -77,15 +77,6 @@ def replace_scores(
     ids = sorted({article_id for article_id, _ in scores})
     for cond in member_of(conn, article_topics.c.article_id, ids):
         conn.execute(sa.delete(article_topics).where(cond, article_topics.c.topic.in_(topics)))
-    rows = [
-        {
-            "article_id": article_id,
-            "topic": s.topic,
-            "score": float(s.score),
-            "member": bool(s.member),
-            "evidence": list(s.evidence),
-        }
-        for article_id, s in scores
-    ]
+    rows = [topic_row(article_id, s) for article_id, s in scores]
     if rows:
         conn.execute(sa.insert(article_topics), rows)
