@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 MAX_FEED_URL = 2000  # characters
 MAX_FEED_NAME = 200  # characters of a name given with ``feeds add URL NAME``
-MAX_ANNOUNCED_TRIED = 3  # feeds a page announces that are tried, best first
 
 _SLACK_LINK = re.compile(r"<([^<>|\s]*)(?:\|[^<>]*)?>")
 
@@ -211,10 +210,12 @@ async def _follow_announced(
     client: httpx.AsyncClient | None,
 ) -> FollowResult:
     """A web page was given: follow the first feed it announces that is one (autodiscovery,
-    ``sources.discover``; fetched with the same trust as the page). One level only: a feed
-    link that is a page again is not followed further."""
+    ``sources.discover``; fetched with the same trust as the page). Every announced link is
+    tried, best first, so a dead first link does not hide a working later one; the number is
+    capped by ``discover.MAX_LINKS`` (5), so a page costs at most that many extra fetches.
+    One level only: a feed link that is a page again is not followed further."""
     first_error = ""
-    for link in links[:MAX_ANNOUNCED_TRIED]:
+    for link in links:
         try:
             return await follow_feed(
                 app, link, added_by=added_by, name=name, trusted=trusted, client=client,
@@ -222,7 +223,9 @@ async def _follow_announced(
             )
         except (SourceError, UsageError) as e:
             first_error = first_error or str(e)
-    raise SourceError(page, f"{page_error}, which failed: {first_error}")
+    others = len(links) - 1
+    more = f" (and the {others} other feed{'s' if others > 1 else ''} it names)" if others else ""
+    raise SourceError(page, f"{page_error}, which failed{more}: {first_error}")
 
 
 async def unfollow_feed(app: App, text: str) -> UnfollowResult:

@@ -32,6 +32,7 @@ import httpx
 
 from bot.app import App
 from bot.health import FeedHealth, Notifier
+from digests import retry
 from digests.errors import DigestbotError, first_line
 from digests.pipeline import (
     SourceResult,
@@ -51,8 +52,8 @@ log = logging.getLogger(__name__)
 
 CLI_ADDER = "cli"  # ``added_by`` of feeds the operator added with ``digestbot feeds add``
 # A feed's server that answers 429/503 with Retry-After is not polled before that time, up to
-# this long (a server asking for a week is more likely wrong than meant).
-MAX_RETRY_AFTER = timedelta(days=1)
+# this long (digests.retry: the fetch caps it too, and its error says so).
+MAX_RETRY_AFTER = timedelta(seconds=retry.MAX_RETRY_AFTER)
 
 Outcome = Literal["ok", "not_modified", "error"]
 

@@ -416,17 +416,19 @@ def load_settings(
             raise ConfigError([f"{label}:0: config file not found"]) from None
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError([f"{label}:0: cannot read config: {e}"]) from None
-        data, lines, problems = _parse_yaml(text, label)
+        data, lines, problems, shadowed = _parse_yaml(text, label)
     else:
-        problems = []
+        problems, shadowed = [], []
     data = _expand_env(data, env, (), lines, label, problems)
     context = {_CHECK_SCHEDULE: check_schedule, _TOPIC_NAMES: _topic_names(data)}
     try:
         settings = Settings.model_validate(data, context=context)
     except ValidationError as e:
         problems.extend(_format_errors(e, lines, label))
+    problems.extend(_shadowed_problems(shadowed, data, lines, env, check_schedule, label))
     if problems:  # every problem at once, in file order
-        raise ConfigError([text for _, text in sorted(problems, key=lambda p: p[0])])
+        ordered = sorted(dict.fromkeys(problems), key=lambda p: p[0])
+        raise ConfigError([text for _, text in ordered])
     overrides: dict[str, Any] = {"config_path": str(path) if path else None}
     url = db_url or env.get("DIGESTBOT_DATABASE_URL")
     if url:
@@ -441,11 +443,27 @@ class _LineLoader(SafeLoader):  # type: ignore[valid-type,misc]
     """The safe loader; the line of every mapping key and sequence item is read off its nodes."""
 
 
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class _Shadowed:
+    """An earlier copy of a key written twice in one mapping (``path``, its key on ``line``).
+
+    YAML keeps the last copy; this one is validated on its own too, so a duplicated channel
+    does not hide the problems inside its first copy."""
+
+    path: Loc
+    line: int
+    node: yaml.Node
+
+
 def _parse_yaml(
     text: str, label: str
-) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int], list[tuple[int, str]]]:
-    """The document, the line of every key and item, and its duplicate keys as problems
-    (reported with the others: YAML would silently keep the last one, a term weighed twice)."""
+) -> tuple[dict[str, Any], dict[Loc, int], list[tuple[int, str]], list[_Shadowed]]:
+    """The document, the line of every key and item, its duplicate keys as problems
+    (reported with the others: YAML would silently keep the last one, a term weighed twice),
+    and the earlier copies of those keys, to be checked as well."""
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
@@ -454,46 +472,117 @@ def _parse_yaml(
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError([f"{label}:{line}: invalid YAML: {problem}"]) from None
     if node is None:
-        return {}, {}, []
-    lines: dict[tuple[str | int, ...], int] = {}
+        return {}, {}, [], []
+    lines: dict[Loc, int] = {}
     duplicates: list[tuple[int, str]] = []
-    _collect_lines(node, (), lines, duplicates)
-    loader = _LineLoader("")
-    try:
-        value = loader.construct_document(node)
-    except yaml.YAMLError as e:
-        raise ConfigError([f"{label}:{node.start_mark.line + 1}: invalid YAML: {e}"]) from None
-    finally:
-        loader.dispose()
+    shadowed: list[_Shadowed] = []
+    _collect_lines(node, (), lines, duplicates, shadowed)
+    value = _construct(node, label)
     if not isinstance(value, dict):
         raise ConfigError([f"{label}:{node.start_mark.line + 1}: the config must be a mapping"])
-    return value, lines, [(line, f"{label}:{line}: {text}") for line, text in duplicates]
+    problems = [(line, f"{label}:{line}: {text}") for line, text in duplicates]
+    return value, lines, problems, shadowed
+
+
+def _construct(node: yaml.Node, label: str) -> Any:
+    """The value of ``node``; ConfigError (one line) when YAML cannot build it (a key that
+    is a list, say)."""
+    loader = _LineLoader("")
+    try:
+        return loader.construct_document(node)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or node.start_mark
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError([f"{label}:{mark.line + 1}: invalid YAML: {problem}"]) from None
+    finally:
+        loader.dispose()
 
 
 def _collect_lines(
     node: yaml.Node,
-    path: tuple[str | int, ...],
-    lines: dict[tuple[str | int, ...], int],
+    path: Loc,
+    lines: dict[Loc, int],
     duplicates: list[tuple[int, str]],
+    shadowed: list[_Shadowed],
 ) -> None:
-    """The line of every key and item, by path; (line, "duplicate key ...") for repeated keys."""
+    """The line of every key and item, by path; (line, "duplicate key ...") for repeated keys,
+    whose earlier copies go to ``shadowed`` (not to ``lines``: their paths are the last copy's)."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        pairs = [(k.value if isinstance(k, yaml.ScalarNode) else None, k, v)
+                 for k, v in node.value]
+        last = {key: i for i, (key, _, _) in enumerate(pairs) if key is not None}
         seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
+        for i, (key, key_node, value_node) in enumerate(pairs):
+            if key is None:  # a list or mapping as a key: construction reports it
+                continue
             line = key_node.start_mark.line + 1
             if key in seen:
                 duplicates.append(
                     (line, f"duplicate key {key!r} (also on line {seen[key]}); keep one of them")
                 )
             seen.setdefault(key, line)
+            if last[key] != i:  # an earlier copy: its own duplicates are reported here
+                shadowed.append(_Shadowed((*path, key), line, value_node))
+                _collect_lines(value_node, (*path, key), {}, duplicates, [])
+                continue
             lines[(*path, key)] = line
-            _collect_lines(value_node, (*path, key), lines, duplicates)
+            _collect_lines(value_node, (*path, key), lines, duplicates, shadowed)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[(*path, i)] = item.start_mark.line + 1
-            _collect_lines(item, (*path, i), lines, duplicates)
+            _collect_lines(item, (*path, i), lines, duplicates, shadowed)
+
+
+def _shadowed_problems(
+    shadowed: list[_Shadowed],
+    data: dict[str, Any],
+    lines: Mapping[Loc, int],
+    env: Mapping[str, str],
+    check_schedule: ScheduleCheck | None,
+    label: str,
+) -> list[tuple[int, str]]:
+    """The problems inside earlier copies of duplicated keys: each copy is put in place of
+    the last one and the whole config validated again, keeping the problems under its path
+    (on its own lines). Copies inside a copy are checked the same way, within it."""
+    problems: list[tuple[int, str]] = []
+    for shadow in shadowed:
+        path = shadow.path
+        own_lines: dict[Loc, int] = {path: shadow.line}
+        nested: list[_Shadowed] = []
+        _collect_lines(shadow.node, path, own_lines, [], nested)
+        found: list[tuple[int, str]] = []
+        try:
+            value = _expand_env(_construct(shadow.node, label), env, path, own_lines, label,
+                                found)
+            alt = _replace(data, path, value)
+        except (ConfigError, LookupError):  # cannot be put in place: the duplicate is reported
+            continue
+        problems.extend(found)
+        alt_lines = {k: v for k, v in lines.items() if k[: len(path)] != path} | own_lines
+        context = {_CHECK_SCHEDULE: check_schedule, _TOPIC_NAMES: _topic_names(alt)}
+        try:
+            Settings.model_validate(alt, context=context)
+        except ValidationError as e:
+            problems.extend(_format_errors(e, alt_lines, label, within=path))
+        problems.extend(_shadowed_problems(nested, alt, alt_lines, env, check_schedule, label))
+    return problems
+
+
+def _replace(data: Any, path: Loc, value: Any) -> Any:
+    """``data`` with the value at ``path`` replaced (copies along the path; ``data`` is left
+    as it is); LookupError when ``path`` is not in ``data``."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(data, dict):
+        key = next((k for k in data if k == head or str(k) == str(head)), None)
+        if key is None:
+            raise LookupError(head)
+        return {**data, key: _replace(data[key], rest, value)}
+    if isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data):
+        return [*data[:head], _replace(data[head], rest, value), *data[head + 1 :]]
+    raise LookupError(head)
 
 
 def _topic_names(data: Mapping[str, Any]) -> frozenset[str] | None:
@@ -544,13 +633,16 @@ def _line_for(loc: tuple[str | int, ...], lines: Mapping[tuple[str | int, ...], 
 
 
 def _format_errors(
-    error: ValidationError, lines: Mapping[tuple[str | int, ...], int], label: str
+    error: ValidationError, lines: Mapping[Loc, int], label: str, *, within: Loc = ()
 ) -> list[tuple[int, str]]:
+    """(line, ``file:line: where: message``) of each error; only those under ``within``."""
     problems: list[tuple[int, str]] = []
     for item in error.errors():
         loc = tuple(
             p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
         )
+        if loc[: len(within)] != within:
+            continue
         where = ".".join(str(p) for p in loc)
         msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":

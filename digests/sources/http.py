@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from digests.errors import HttpStatusError, SourceError, first_line
-from digests.retry import retry_after_header
+from digests.retry import capped_retry_after, retry_after_header
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +172,10 @@ async def _get(
             reason = f"HTTP {resp.status_code} {phrase}".strip()
             wait = None
             if resp.status_code in (429, 503):
-                wait = retry_after_header(resp.headers.get("retry-after", ""), time.time())
-            if wait is not None:
-                reason += f" (retry after {wait:.0f}s)"
+                asked = retry_after_header(resp.headers.get("retry-after", ""), time.time())
+                if asked is not None:
+                    wait, said = capped_retry_after(asked)
+                    reason += f" ({said})"
             raise HttpStatusError(url, reason, resp.status_code, wait)
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > options.max_bytes:

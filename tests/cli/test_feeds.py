@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from pytest_httpserver import HTTPServer
 
+from digests.sources.discover import MAX_LINKS
 from digests.sources.opml import parse_opml
 from digests.store import Store
 from tests.cli.conftest import Workdir
@@ -126,6 +127,48 @@ def test_add_of_a_site_whose_feeds_all_fail_adds_nothing(
     gone = httpserver.url_for("/gone.xml")
     assert f"{site}: is an HTML page, not a feed (it names the feed {gone}), which failed: " \
         f"{gone}: " in run.err and "404" in run.err
+    assert cli("feeds", "list", "--json").json() == []
+
+
+def test_add_of_a_site_tries_every_feed_it_names(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer, feed_url: str
+) -> None:
+    """A page naming five feeds whose first four fail (404, 500, a page, not XML) still
+    follows the fifth: every announced feed is tried, up to discover.MAX_LINKS."""
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
+    httpserver.expect_request("/broken.xml").respond_with_data("oops", status=500)
+    httpserver.expect_request("/page.xml").respond_with_data(
+        "<!doctype html><html><body>Hi</body></html>", content_type="text/html")
+    httpserver.expect_request("/junk.xml").respond_with_data(
+        "not xml at all", content_type="application/rss+xml")
+    dead = ["/gone.xml", "/broken.xml", "/page.xml", "/junk.xml"]
+    site = _site(httpserver, "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="{path}">'
+        for path in [*dead, "/feed.xml"]))
+    assert len(dead) + 1 == MAX_LINKS
+    run = cli("feeds", "add", site, "--json")
+    assert run.code == 0, run.err
+    assert run.json()["url"] == feed_url and run.json()["found_on"] == site
+    assert run.json()["new"] == 2
+    asked = [request.path for request, _ in httpserver.log]
+    assert asked == ["/", *dead, "/feed.xml"], asked
+    assert [r["url"] for r in cli("feeds", "list", "--json").json()] == [feed_url]
+
+
+def test_add_of_a_site_whose_many_feeds_all_fail_says_how_many(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
+    httpserver.expect_request("/broken.xml").respond_with_data("oops", status=500)
+    site = _site(httpserver,
+                 '<link rel="alternate" type="application/rss+xml" href="/gone.xml">'
+                 '<link rel="alternate" type="application/atom+xml" href="/broken.xml">')
+    run = cli("feeds", "add", site)
+    run.assert_clean_error()
+    gone = httpserver.url_for("/gone.xml")
+    assert f"(it names the feed {gone}), which failed (and the 1 other feed it names): " \
+        f"{gone}: " in run.err and "404" in run.err
+    assert len(httpserver.log) == 3
     assert cli("feeds", "list", "--json").json() == []
 
 

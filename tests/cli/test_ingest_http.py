@@ -116,3 +116,23 @@ def test_good_and_bad_urls_together(cli: Cli, workdir: Workdir, served: HTTPServ
     assert len(run.err_lines) == 2
     assert cli("ingest", urls[0], "--config", config, "--json").json()["new"] == 0
     assert count_articles(workdir.db_url) == 5
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "said"),
+    [
+        ("120", "(retry after 120 s)"),
+        ("604800", "(retry after 86400 s (capped from 604800 s))"),  # a week: a day at most
+    ],
+)
+def test_a_retry_after_beyond_the_cap_says_it_was_capped(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer, retry_after: str, said: str
+) -> None:
+    httpserver.expect_request("/busy.xml").respond_with_data(
+        "busy", status=429, headers={"Retry-After": retry_after})
+    url = httpserver.url_for("/busy.xml")
+    run = cli("ingest", url, "--json")
+    run.assert_clean_error(lines=1)
+    [failed] = run.json()["failed"]
+    assert failed["error"].endswith(f"HTTP 429 Too Many Requests {said}"), failed
+    assert ("capped" in run.err) == ("capped" in said)

@@ -173,6 +173,66 @@ def test_a_duplicate_key_is_reported_with_the_other_problems(
     assert "duplicate key 'window' (also on line 3)" in found[1][1] + found[2][1]
 
 
+DUPLICATE_CHANNEL = """\
+channels:
+  desk:
+    platform: console
+    topics: [sports]
+    window: 0h
+  other:
+    platform: console
+  desk:
+    platform: discord
+    webhook: ${DIGESTBOT_TEST_UNSET_HOOK}
+    webhook: https://example.org/hook
+  desk:
+    platform: console
+    colour: red
+"""
+
+
+def test_a_duplicated_channel_hides_none_of_its_copies_problems(
+    cli: Cli, workdir: Workdir
+) -> None:
+    """YAML keeps the last ``desk``; the problems inside the earlier copies (and inside a
+    copy's own duplicate key) are reported too, each on its own line."""
+    config = workdir.write("dup-channel.yaml", DUPLICATE_CHANNEL)
+    found = problems(cli("config", "check", "--config", config))
+    assert found == [
+        (4, "channels.desk.topics: unknown topic 'sports' (known: drugs, migration, security)"),
+        (5, "channels.desk.window: bad window '0h': must be longer than zero"),
+        (8, "duplicate key 'desk' (also on line 2); keep one of them"),
+        (10, "environment variable DIGESTBOT_TEST_UNSET_HOOK is not set"),
+        (11, "duplicate key 'webhook' (also on line 10); keep one of them"),
+        (11, "channels.desk.webhook: not a Discord webhook URL (https://discord.com/api/"
+             "webhooks/ID/TOKEN, optionally ?thread_id=<number>)"),
+        (12, "duplicate key 'desk' (also on line 2); keep one of them"),
+        (14, "channels.desk: unknown key 'colour'"),
+    ], found
+
+
+def test_an_earlier_copy_problem_is_on_its_key_line(cli: Cli, workdir: Workdir) -> None:
+    """A whole-channel problem of the first copy points at that copy's key, not the last's."""
+    config = workdir.write("dup-slack.yaml", "channels:\n  desk:\n    platform: slack\n"
+                           "  desk:\n    platform: console\n")
+    found = problems(cli("config", "check", "--config", config))
+    assert [line for line, _ in found] == [2, 4], found
+    assert found[0][1].startswith("channels.desk: a slack channel needs 'channel'")
+
+
+def test_clean_duplicate_copies_report_only_the_duplicate(cli: Cli, workdir: Workdir) -> None:
+    config = workdir.write("dup-ok.yaml", "digest:\n  window: 24h\ndigest:\n  window: 12h\n")
+    assert problems(cli("config", "check", "--config", config)) == [
+        (3, "duplicate key 'digest' (also on line 1); keep one of them")
+    ]
+
+
+def test_a_list_as_a_key_is_one_located_line(cli: Cli, workdir: Workdir) -> None:
+    config = workdir.write("list-key.yaml", "digest:\n  ? [a, b]\n  : 1\n")
+    found = problems(cli("config", "check", "--config", config))
+    assert len(found) == 1 and "invalid YAML" in found[0][1], found
+
+
 def test_missing_config_file(cli: Cli, workdir: Workdir) -> None:
     run = cli("config", "check", "--config", workdir.path / "nope.yaml")
     assert run.code == 2 and len(run.err_lines) == 1

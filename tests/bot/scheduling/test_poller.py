@@ -370,3 +370,5 @@ async def test_a_server_asking_for_a_pause_is_not_polled_before(
     state = app.store.get_feed(url)
     assert state is not None and state.next_poll == T0 + timedelta(minutes=minutes)
     assert state.error_count == 1 and f"HTTP {status}" in (state.last_error or "")
+    capped = retry_after == "604800"  # the operator sees that the server asked for longer
+    assert ("(capped from 604800 s)" in (state.last_error or "")) == capped, state.last_error
