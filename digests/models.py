@@ -17,6 +17,11 @@ class Article:
 
     ``body`` is plain text (feed HTML already reduced). ``published`` is aware UTC or None
     (the pipeline then falls back to the file mtime or the ingest time).
+
+    ``origin`` names the feed the item came from (the feed URL as configured, or the feed
+    file's ``file://`` URL): its ``guid`` is unique within that feed only, and ``source``, a
+    display name, is not unique (two sites both titled "News"). None for an article file,
+    which has no GUID; the store then keys it by ``source``, as before migration 0007.
     """
 
     title: str
@@ -26,6 +31,7 @@ class Article:
     published: datetime | None = None
     author: str | None = None
     guid: str | None = None
+    origin: str | None = None
 
 
 @dataclass(frozen=True)

@@ -142,8 +142,10 @@ async def _read_feed_url(
         return SourceResult(
             spec, not_modified=True, etag=result.etag, last_modified=result.last_modified
         )
+    # Relative links resolve against the final URL; the items' identity is the URL polled, so
+    # a feed that redirects (moved, http -> https) keeps the origin its GUIDs are stored under.
     parsed = await asyncio.to_thread(
-        parse_feed, result.content, result.final_url, source_name=spec.name
+        parse_feed, result.content, result.final_url, source_name=spec.name, origin=spec.location
     )
     return SourceResult(
         spec,

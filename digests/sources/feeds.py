@@ -67,14 +67,30 @@ class ParsedFeed:
     articles: tuple[Article, ...]
 
 
-def parse_feed(data: bytes, url: str, *, source_name: str | None = None) -> ParsedFeed:
-    """Parse feed bytes fetched from (or read at) ``url``; SourceError when it is not a feed."""
+def parse_feed(
+    data: bytes, url: str, *, source_name: str | None = None, origin: str | None = None
+) -> ParsedFeed:
+    """Parse feed bytes fetched from (or read at) ``url``; SourceError when it is not a feed.
+
+    ``url`` resolves relative links; ``origin`` (default ``url``) is the feed's identity that
+    every article carries (``Article.origin``): a caller that followed redirects passes the
+    URL it asked for, so a feed that moved keeps the one identity its GUIDs are stored under.
+    """
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise SourceError(url, "empty document, not a feed")
+    feed = _Feed(url, origin or url)
     if stripped[:1] in (b"{", b"["):
-        return _parse_json_feed(stripped, url, source_name)
-    return _parse_xml_feed(repair_xml(data), url, source_name)
+        return _parse_json_feed(stripped, feed, source_name)
+    return _parse_xml_feed(repair_xml(data), feed, source_name)
+
+
+@dataclass(frozen=True)
+class _Feed:
+    """Where a feed's bytes came from (``url``, for relative links) and whose items they are."""
+
+    url: str
+    origin: str
 
 
 def repair_xml(data: bytes) -> bytes:
@@ -99,7 +115,8 @@ def repair_xml(data: bytes) -> bytes:
     return data
 
 
-def _parse_xml_feed(data: bytes, url: str, source_name: str | None) -> ParsedFeed:
+def _parse_xml_feed(data: bytes, feed_at: _Feed, source_name: str | None) -> ParsedFeed:
+    url = feed_at.url
     try:
         parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     except Exception as e:  # feedparser is lenient, but guard the boundary anyway
@@ -114,7 +131,9 @@ def _parse_xml_feed(data: bytes, url: str, source_name: str | None) -> ParsedFee
     link = _absolute(url, feed.get("link"))
     source = source_name or title or urlsplit(url).hostname or url
     articles = tuple(
-        a for a in (_article_from_entry(e, url, source) for e in parsed.entries) if a is not None
+        a
+        for a in (_article_from_entry(e, feed_at, source) for e in parsed.entries)
+        if a is not None
     )
     if not articles:
         _raise_if_not_feed(parsed, data, url)
@@ -163,7 +182,8 @@ def _unclosed_feed_root(data: bytes) -> str | None:
     return root
 
 
-def _article_from_entry(entry: Mapping[str, Any], feed_url: str, source: str) -> Article | None:
+def _article_from_entry(entry: Mapping[str, Any], feed: _Feed, source: str) -> Article | None:
+    feed_url = feed.url
     body = _entry_body(entry)
     title = _text_field(entry, "title") or _first_words(body)
     guid = collapse(str(entry.get("id") or "")) or None
@@ -184,6 +204,7 @@ def _article_from_entry(entry: Mapping[str, Any], feed_url: str, source: str) ->
         published=_entry_time(entry),
         author=author,
         guid=guid,
+        origin=feed.origin,
     )
 
 
@@ -237,8 +258,9 @@ def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def _parse_json_feed(data: bytes, url: str, source_name: str | None) -> ParsedFeed:
+def _parse_json_feed(data: bytes, feed: _Feed, source_name: str | None) -> ParsedFeed:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
+    url = feed.url
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -256,15 +278,16 @@ def _parse_json_feed(data: bytes, url: str, source_name: str | None) -> ParsedFe
     articles = []
     for item in items:
         if isinstance(item, dict):
-            article = _article_from_json_item(item, url, source, _json_author(doc))
+            article = _article_from_json_item(item, feed, source, _json_author(doc))
             if article is not None:
                 articles.append(article)
     return ParsedFeed(title=title, link=link, articles=tuple(articles))
 
 
 def _article_from_json_item(
-    item: Mapping[str, Any], feed_url: str, source: str, feed_author: str | None
+    item: Mapping[str, Any], feed: _Feed, source: str, feed_author: str | None
 ) -> Article | None:
+    feed_url = feed.url
     html = _str(item.get("content_html"))
     text = _str(item.get("content_text"))
     if html:
@@ -292,6 +315,7 @@ def _article_from_json_item(
         published=published,
         author=_json_author(item) or feed_author,
         guid=guid,
+        origin=feed.origin,
     )
 
 

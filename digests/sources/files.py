@@ -1,8 +1,9 @@
 """Local files and folders to ``Article``s: plain text, Markdown, HTML pages and feed files.
 
 A file article's url is its ``file://`` URL and its date the file's mtime unless the content
-carries one (Markdown front matter, page metadata, feed entries). One bad file in a folder is a
-failure entry; it never stops the others.
+carries one (Markdown front matter, page metadata, feed entries). A feed file's items carry its
+``file://`` URL as their origin (their GUIDs are unique within it); an article file has none.
+One bad file in a folder is a failure entry; it never stops the others.
 
 The suffix says what a file is. A file without a known suffix (``feed__1a2b``, ``index.php``)
 is sniffed from its first 4 KB: an XML document whose root is rss, feed or rdf:RDF, or a JSON

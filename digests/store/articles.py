@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from digests.errors import StoreError
 from digests.models import Article, StoredArticle, TopicScore
 from digests.store import fingerprints as fp
+from digests.store.origins import GuidKey, guid_keys, origin_of
 from digests.store.schema import article_bands, article_topics, articles, stories
 from digests.store.types import AddOutcome, KnownArticle, NewArticle
 from digests.store.urls import canonical_url
@@ -60,7 +61,7 @@ class _Item:
     new: NewArticle
     published: datetime
     url_key: str | None
-    guid_key: tuple[str, str] | None
+    guid_keys: tuple[GuidKey, ...]  # (origin, guid): its own first, then a legacy one
     hash_key: str
     words: list[str]  # title and body words, split once for the hash and the shingles
     title_key: str | None
@@ -84,14 +85,13 @@ def item_of(new: NewArticle) -> _Item:
     if published.tzinfo is None or new.fetched_at.tzinfo is None:
         raise StoreError(f"naive datetime on article {a.url or a.title!r} (use aware UTC)")
     url_key = canonical_url(a.url) or None
-    guid_key = (a.source, a.guid) if a.guid else None
     title_words, body_words = fp.words(a.title), fp.words(a.body)
     hash_key = fp.hash_of_words(title_words, body_words)
     return _Item(
         new,
         published,
         url_key,
-        guid_key,
+        guid_keys(a),
         hash_key,
         title_words + body_words,
         fp.title_key(a.title),
@@ -104,12 +104,12 @@ _Ref = tuple[int, int]  # (article_id, story_id)
 
 def _existing_keys(
     conn: Connection, items: Sequence[_Item]
-) -> tuple[dict[str, _Ref], dict[tuple[str, str], _Ref], dict[str, _Ref]]:
-    """Stored (article_id, story_id) by canonical URL, by (source, guid), by content hash."""
+) -> tuple[dict[str, _Ref], dict[GuidKey, _Ref], dict[str, _Ref]]:
+    """Stored (article_id, story_id) by canonical URL, by (origin, guid), by content hash."""
     return _stored_refs(
         conn,
         [i.url_key for i in items if i.url_key],
-        [i.guid_key for i in items if i.guid_key],
+        [guid for i in items for _origin, guid in i.guid_keys[:1]],
         [i.hash_key for i in items],
     )
 
@@ -117,23 +117,23 @@ def _existing_keys(
 def _stored_refs(
     conn: Connection,
     url_keys: Sequence[str],
-    guid_keys: Sequence[tuple[str, str]],
+    guid_values: Sequence[str],
     hash_keys: Sequence[str],
-) -> tuple[dict[str, _Ref], dict[tuple[str, str], _Ref], dict[str, _Ref]]:
+) -> tuple[dict[str, _Ref], dict[GuidKey, _Ref], dict[str, _Ref]]:
     ref = (articles.c.id, articles.c.story_id)
     by_url: dict[str, tuple[int, int]] = {}
-    by_guid: dict[tuple[str, str], tuple[int, int]] = {}
+    by_guid: dict[GuidKey, tuple[int, int]] = {}
     by_hash: dict[str, tuple[int, int]] = {}
     urls = sorted(set(url_keys))
     for cond in member_of(conn, articles.c.url_canonical, urls):
         stmt = sa.select(articles.c.url_canonical, *ref).where(cond)
         for url, article_id, story_id in conn.execute(stmt):
             by_url[url] = (article_id, story_id)
-    guids = sorted({guid for _source, guid in guid_keys})
-    for cond in member_of(conn, articles.c.guid, guids):
-        stmt2 = sa.select(articles.c.source, articles.c.guid, *ref).where(cond)
-        for source, guid, article_id, story_id in conn.execute(stmt2):
-            by_guid[(source, guid)] = (article_id, story_id)
+    # By GUID alone (the unique index leads with it); the origin is matched in memory.
+    for cond in member_of(conn, articles.c.guid, sorted(set(guid_values))):
+        stmt2 = sa.select(articles.c.origin, articles.c.guid, *ref).where(cond)
+        for origin, guid, article_id, story_id in conn.execute(stmt2):
+            by_guid[(origin, guid)] = (article_id, story_id)
     hashes = sorted(set(hash_keys))
     for cond in member_of(conn, articles.c.content_hash, hashes):
         stmt3 = sa.select(articles.c.content_hash, *ref).where(cond)
@@ -143,7 +143,7 @@ def _stored_refs(
 
 
 def known(conn: Connection, batch: Sequence[Article]) -> list[KnownArticle | None]:
-    """The stored article each one matches by canonical URL or (source, GUID), else None:
+    """The stored article each one matches by canonical URL or (origin, GUID), else None:
     ``add`` calls those duplicates whatever else the batch holds, and leaving them out of its
     batch changes no other decision (a duplicate never counts as an earlier item of the batch).
 
@@ -152,7 +152,7 @@ def known(conn: Connection, batch: Sequence[Article]) -> list[KnownArticle | Non
     repeat. The content hash is left to ``add``: it costs more than it saves here.
     """
     url_keys = [canonical_url(a.url) or None for a in batch]
-    guid_keys = [(a.source, a.guid) if a.guid else None for a in batch]
+    keys = [guid_keys(a) for a in batch]
     cols = (
         articles.c.id,
         articles.c.source,
@@ -160,52 +160,69 @@ def known(conn: Connection, batch: Sequence[Article]) -> list[KnownArticle | Non
         articles.c.content_hash,
         articles.c.url_canonical,
         sa.func.length(articles.c.body),
+        articles.c.origin,
     )
     by_url: dict[str, KnownArticle] = {}
-    by_guid: dict[tuple[str, str], KnownArticle] = {}
+    by_guid: dict[GuidKey, KnownArticle] = {}
     for cond in member_of(conn, articles.c.url_canonical, sorted({u for u in url_keys if u})):
         for url, *fields in conn.execute(sa.select(articles.c.url_canonical, *cols).where(cond)):
             by_url[url] = KnownArticle(*fields)
-    guids = sorted({g for _source, g in filter(None, guid_keys)})
+    guids = sorted({a.guid for a in batch if a.guid})
     for cond in member_of(conn, articles.c.guid, guids):
         for row in conn.execute(sa.select(*cols).where(cond)):
             found = KnownArticle(*row)
-            if found.guid is not None:
-                by_guid[(found.source, found.guid)] = found
+            if found.guid is not None and found.origin is not None:
+                by_guid[(found.origin, found.guid)] = found
     return [
-        (by_url.get(url) if url else None) or (by_guid.get(guid) if guid else None)
-        for url, guid in zip(url_keys, guid_keys, strict=True)
+        (by_url.get(url) if url else None) or _first(by_guid, item_keys)
+        for url, item_keys in zip(url_keys, keys, strict=True)
     ]
+
+
+def _first(found: dict[GuidKey, T], keys: Sequence[GuidKey]) -> T | None:
+    """What ``found`` holds under the first of ``keys`` it has."""
+    for key in keys:
+        if key in found:
+            return found[key]
+    return None
 
 
 def _mark_duplicates(conn: Connection, items: Sequence[_Item]) -> list[_Item]:
     """Decide exact duplicates (stored or earlier in the batch); return the new items."""
     by_url, by_guid, by_hash = _existing_keys(conn, items)
     seen_url: dict[str, int] = {}
-    seen_guid: dict[tuple[str, str], int] = {}
+    seen_guid: dict[GuidKey, int] = {}
     seen_hash: dict[str, int] = {}
     fresh: list[_Item] = []
     for index, item in enumerate(items):
         stored = (
             (by_url.get(item.url_key) if item.url_key else None)
-            or (by_guid.get(item.guid_key) if item.guid_key else None)
+            or _first(by_guid, item.guid_keys)
             or by_hash.get(item.hash_key)
         )
         if stored:
             item.dup_of_id = stored
             continue
-        earlier = (
-            (seen_url.get(item.url_key) if item.url_key else None)
-            or (seen_guid.get(item.guid_key) if item.guid_key else None)
-            or seen_hash.get(item.hash_key)
+        # Not an ``or`` chain: the first item's index, 0, is a match too.
+        earlier = next(
+            (
+                i
+                for i in (
+                    seen_url.get(item.url_key) if item.url_key else None,
+                    _first(seen_guid, item.guid_keys[:1]),
+                    seen_hash.get(item.hash_key),
+                )
+                if i is not None
+            ),
+            None,
         )
         if earlier is not None:
             item.dup_of_item = earlier
             continue
         if item.url_key:
             seen_url[item.url_key] = index
-        if item.guid_key:
-            seen_guid[item.guid_key] = index
+        for key in item.guid_keys[:1]:
+            seen_guid[key] = index
         seen_hash[item.hash_key] = index
         fresh.append(item)
     return fresh
@@ -261,6 +278,7 @@ def _article_row(item: _Item) -> dict[str, Any]:
         "url": a.url,
         "url_canonical": item.url_key,
         "source": a.source,
+        "origin": origin_of(a),
         "guid": a.guid or None,
         "author": a.author,
         "body": a.body,

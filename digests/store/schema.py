@@ -61,7 +61,10 @@ articles = sa.Table(
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("url_canonical", sa.Text, nullable=True, unique=True),
-    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # the name shown for it, not unique
+    # The feed its GUID belongs to (``digests.store.origins``): its URL as polled, a feed
+    # file's file:// URL, or "source:<name>" (an article file; a row older than 0007).
+    sa.Column("origin", sa.Text, nullable=False),
     sa.Column("guid", sa.Text, nullable=True),
     sa.Column("author", sa.Text, nullable=True),
     sa.Column("body", sa.Text, nullable=False),
@@ -75,7 +78,8 @@ articles = sa.Table(
     # short or generic to identify a story, or an article published more than a week before
     # migration 0005 ran.
     sa.Column("title_key", sa.String(32), nullable=True, index=True),
-    sa.UniqueConstraint("source", "guid", name="uq_articles_source_guid"),
+    # GUID first: the duplicate checks look rows up by GUID alone (origins matched after).
+    sa.UniqueConstraint("guid", "origin", name="uq_articles_guid_origin"),
     # Covering, for search's since filter: published without reading the (long) row.
     sa.Index("ix_articles_id_published", "id", "published"),
 )

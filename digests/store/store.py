@@ -181,9 +181,9 @@ class Store:
     def add_articles(self, items: Sequence[NewArticle]) -> list[AddOutcome]:
         """Store a batch in one transaction; one outcome per item, in input order.
 
-        Idempotent: an item whose canonical URL, (source, GUID) or normalized title+body is
-        already stored (or appears earlier in the batch) is a ``duplicate`` and writes
-        nothing. A new item joins the story of a near-duplicate published within 7 days,
+        Idempotent: an item whose canonical URL, (feed, GUID) (``origins``) or normalized
+        title+body is already stored (or appears earlier in the batch) is a ``duplicate`` and
+        writes nothing. A new item joins the story of a near-duplicate published within 7 days,
         else that of an article with the same distinctive headline (a teaser and its full
         text) unless both texts are long and unrelated, else starts a story.
         """
@@ -196,7 +196,7 @@ class Store:
             return articles.add(conn, items, now)
 
     def known_articles(self, items: Sequence[Article]) -> list[KnownArticle | None]:
-        """For each article, the stored one it matches by canonical URL or (source, GUID),
+        """For each article, the stored one it matches by canonical URL or (feed, GUID),
         which ``add_articles`` would call it a duplicate of, else None: the pipeline skips
         classifying and summarizing those (a feed polled again) unless they are revisions
         (``KnownArticle.revised_by``). A read; ``add_articles`` still decides."""

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from digests.models import Article, StoredArticle, Summary, TopicScore
+from digests.store.origins import legacy_origin, same_origin
 
 DeliveryStatus = Literal["claimed", "delivered", "failed", "dead"]
 SubscriptionSource = Literal["config", "chat"]
@@ -33,7 +34,7 @@ class AddOutcome:
     """What ``add_articles`` did with one item, in input order.
 
     ``duplicate``: the article was already stored (same canonical URL, same GUID from the same
-    source, or same normalized title+body); ``article_id`` is the stored one.
+    feed, or same normalized title+body); ``article_id`` is the stored one.
     """
 
     status: Literal["new", "duplicate"]
@@ -43,7 +44,7 @@ class AddOutcome:
 
 @dataclass(frozen=True)
 class KnownArticle:
-    """A stored article an incoming one matches by canonical URL or (source, GUID).
+    """A stored article an incoming one matches by canonical URL or (origin, GUID).
 
     ``revised_by`` says whether the incoming article is a new version of it (the source edited
     the story: a correction, a developing story, an edited local file) rather than a repeat.
@@ -55,18 +56,22 @@ class KnownArticle:
     content_hash: str
     url_canonical: str | None = None
     body_chars: int = 0
+    origin: str | None = None  # None: not known, taken as keyed by ``source`` (pre-0007)
 
     def revised_by(self, article: Article) -> bool:
-        """Same source, same link, other words, and not cut short: worth storing over this one.
+        """Same feed, same link, other words, and not cut short: worth storing over this one.
 
-        Another source with the same link is a duplicate, never a revision (a teaser must not
-        overwrite another feed's full text); so is an item matched by GUID alone under another
-        link (two feeds with one title share a "source" and may reuse GUIDs like "1"), and two
-        items of one feed sharing a link but not their GUIDs are two items. Markup and spacing
-        edits do not count (the hash is of words), nor does a body that went empty or shrank to
-        less than half (a feed falling back to a teaser, more often than an editor's cut).
+        Same feed: the same origin and the same source (``origins.same_origin``). Another
+        feed with the same link is a duplicate, never a revision (a teaser must not overwrite
+        another feed's full text); so is an item matched by GUID alone under another link, and
+        two items of one feed sharing a link but not their GUIDs are two items. Markup and
+        spacing edits do not count (the hash is of words), nor does a body that went empty or
+        shrank to less than half (a feed falling back to a teaser, more often than an editor's
+        cut).
         """
         if article.source != self.source:
+            return False
+        if not same_origin(self.origin or legacy_origin(self.source), self.source, article):
             return False
         if article.guid and self.guid and article.guid != self.guid:
             return False
