@@ -24,6 +24,13 @@ class Question:
     question: str
     expected: str | None  # a substring the answer must hold; None: the answer must be ""
     article: str | None = None
+    also: tuple[str, ...] = ()  # other substrings that are right too (an ambiguous question)
+
+    def right(self, answer: str) -> bool:
+        """The answer holds the expected fact (or, with none expected, is empty)."""
+        if self.expected is None:
+            return answer == ""
+        return any(e in answer for e in (self.expected, *self.also))
 
 
 def read_title_body(path: Path) -> tuple[str, str]:
@@ -85,3 +92,49 @@ def top_by_overlap(
     scores = [sum(idf[w] * (2 * (w in t) + (w in b)) for w in q) for t, b in docs]
     order = sorted(range(n), key=lambda i: -scores[i])
     return [candidates[i] for i in order[:k]]
+
+
+# --- the newsroom: real stored news, asked through the store ------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+NEWS_FEEDS = REPO.parent / "shared" / "corpus" / "feeds" / "news"
+FRESH = REPO / "tests" / "topics" / "data" / "fresh_articles.jsonl"
+
+
+def news_questions() -> list[Question]:
+    """Questions over the newsroom (``newsroom_sources``): expected fact, or None when nothing
+    stored answers it (nonsense about stored topics, things never reported)."""
+    out = []
+    for line in (DATA / "news_questions.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            expected = row["expected"]
+            if isinstance(expected, list):  # several right answers: the first, and the others
+                out.append(Question(row["question"], expected[0], also=tuple(expected[1:])))
+            else:
+                out.append(Question(row["question"], expected))
+    return out
+
+
+def write_fresh_articles(folder: Path) -> Path:
+    """The 160 news articles of the topics tests as article files (title on the first line),
+    so ``ingest`` stores them beside the corpus feeds; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, line in enumerate(FRESH.read_text(encoding="utf-8").splitlines()):
+        if line.strip():
+            row = json.loads(line)
+            (folder / f"fresh-{i:03d}.txt").write_text(
+                f"{row['title']}\n{row['text']}\n", encoding="utf-8"
+            )
+    return folder
+
+
+def newsroom_sources(scratch: Path) -> list[Path]:
+    """What the newsroom store ingests: the 27 real news feeds of the shared corpus, the
+    shared sample and the fresh articles (written under ``scratch``). [] without the corpus."""
+    if not NEWS_FEEDS.exists() or not FRESH.exists():
+        return []
+    sources = [NEWS_FEEDS, write_fresh_articles(scratch / "fresh")]
+    if SAMPLE.exists():
+        sources.append(SAMPLE.parent)
+    return sources
