@@ -59,8 +59,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _port(value: str) -> int:
+    """``--port``'s type: a bad one is a usage error like any other (``digestbot: error:``)."""
+    if not value.strip().isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value}")
+    return int(value)
+
+
 def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+#: Commands that only group actions (``config check``, ``feeds list``...).
+_GROUPS = ("config", "feeds", "db", "archive")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ingest the configured sources, deliver every channel's digests, exit",
     )
-    p.add_argument("--port", type=int, default=None, help="HTTP port (else $PORT, else config)")
+    p.add_argument(
+        "--port", type=_port, default=None, help="HTTP port (else $PORT, else config)"
+    )
     p.set_defaults(handler="cmd_run")
 
     p = sub.add_parser(
@@ -194,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.set_defaults(handler="cmd_archive_build")
 
     for name, action in sub.choices.items():
-        if name not in ("config", "feeds", "db", "archive"):
+        if name in _GROUPS:
+            action.set_defaults(group_parser=action)  # no ACTION given: this one's help
+        else:
             _common(action)
     return parser
 
@@ -230,15 +245,52 @@ class _OneLineErrors(logging.Formatter):
         return super().format(record).replace("\n  (", " (", 1)
 
 
+#: Loggers of this project; every other logger is a library's.
+_OWN_LOGGERS = frozenset({"digestbot", "digests", "bot"})
+#: Libraries that log about the pages they parse (a fragment is "not valid HTML", a page has
+#: no date): noise for whoever runs the bot, shown only with -v, even by ``digestbot run``.
+_PAGE_PARSERS = (
+    "trafilatura", "htmldate", "courlan", "justext", "readability", "charset_normalizer"
+)
+
+
+class _LibraryFilter(logging.Filter):
+    """Lets a library's record through only from ``min_level`` (the project's always pass)."""
+
+    def __init__(self, min_level: int, quiet: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.min_level = min_level
+        self.quiet = quiet
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        top = record.name.partition(".")[0]
+        if top in _OWN_LOGGERS:
+            return True
+        if top in self.quiet:
+            return False
+        return record.levelno >= self.min_level
+
+
 def _setup_logging(verbosity: int, *, tracebacks: bool = True) -> None:
+    """Project logs from WARNING (-v INFO, -vv DEBUG); libraries' logs only with -v (their
+    warnings) or -vv (everything). ``digestbot run`` (``tracebacks``) keeps libraries' warnings
+    without -v, for its operator, except the page parsers'."""
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     fmt = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
     one_line = not tracebacks and verbosity < 2
     handler.setFormatter(_OneLineErrors(fmt) if one_line else logging.Formatter(fmt))
+    if verbosity >= 2:
+        handler.addFilter(_LibraryFilter(logging.DEBUG))
+    elif verbosity == 1:
+        handler.addFilter(_LibraryFilter(logging.WARNING))
+    elif tracebacks:
+        handler.addFilter(_LibraryFilter(logging.WARNING, quiet=_PAGE_PARSERS))
+    else:
+        handler.addFilter(_LibraryFilter(logging.CRITICAL + 1))
     logging.basicConfig(level=level, handlers=[handler])
     if verbosity < 2:
-        for noisy in ("httpx", "httpcore", "trafilatura", "apscheduler", "discord", "aiohttp"):
+        for noisy in ("httpx", "httpcore", "apscheduler", "discord", "aiohttp", *_PAGE_PARSERS):
             logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
@@ -248,8 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler_name: str | None = getattr(args, "handler", None)
     _setup_logging(getattr(args, "verbose", 0), tracebacks=handler_name == "cmd_run")
     _load_env_file()
-    if handler_name is None:
-        parser.print_help(sys.stderr)
+    if handler_name is None:  # no command, or a group's ACTION left out: that parser's help
+        getattr(args, "group_parser", parser).print_help(sys.stderr)
         return EXIT_ERROR
     try:
         return _handler(handler_name)(args)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, redirect_stdout
@@ -24,6 +25,7 @@ from digests.models import Article
 from digests.queries import answer_question
 from digests.render import json as render_json
 from digests.render import render as render_digest
+from digests.render import render_many
 from digests.store.types import FeedState
 from digests.summarize import summarize
 from digests.timewindow import parse_window
@@ -39,16 +41,23 @@ def opened(args: argparse.Namespace) -> Iterator[App]:
         app.close()
 
 
-def _read_articles(paths: list[str]) -> tuple[list[tuple[str, Article]], list[tuple[str, str]]]:
+def _read_articles(
+    paths: list[str], command: str
+) -> tuple[list[tuple[str, Article]], list[tuple[str, str]]]:
     """Articles of files/folders with the source label to print for each; nothing stored."""
     from digests.sources.files import read_local
 
     found: list[tuple[str, Article]] = []
     failures: list[tuple[str, str]] = []
     for raw in paths:
+        if _URL.match(raw):
+            raise UsageError(
+                f"{raw}: {command} takes files and folders, not URLs "
+                "(ingest stores a URL's articles)"
+            )
         path = Path(raw)
         if not path.exists():
-            raise SourceError(raw, "no such file or directory")
+            raise SourceError(raw, "no such file or folder")  # ingest's wording
         result = read_local(path)
         failures.extend(result.failures)
         for article in result.articles:
@@ -59,6 +68,9 @@ def _read_articles(paths: list[str]) -> tuple[list[tuple[str, Article]], list[tu
         where = failures[0][0] if failures else ", ".join(paths)
         raise SourceError(where, reason)
     return found, failures
+
+
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 def _file_label(article: Article, given: str) -> str:
@@ -110,7 +122,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     settings = load(args)
-    found, failures = _read_articles(args.paths)
+    found, failures = _read_articles(args.paths, args.command)
     _warn_failures(failures)
     rows = []
     for label, article in found:
@@ -135,7 +147,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_summarize(args: argparse.Namespace) -> int:
     load(args)  # validates the config like every command
-    found, failures = _read_articles(args.paths)
+    found, failures = _read_articles(args.paths, args.command)
     _warn_failures(failures)
     rows = []
     for label, article in found:
@@ -170,6 +182,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
         parse_window(args.since)
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
+    if args.json and args.format not in (None, "json"):
+        raise UsageError(f"--json conflicts with --format {args.format}: give one of them")
     fmt = "json" if args.json else (args.format or "markdown")
     with opened(args) as app:
         topics = [args.topic] if args.topic else list(app.settings.topics)
@@ -186,8 +200,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
         payloads = [render_json.render(d) for d in digests]
         print_json(payloads[0] if args.topic else payloads)
         return EXIT_OK
-    out = [render_digest(d, fmt) for d in digests]
-    sys.stdout.write("\n\n".join(o.rstrip("\n") for o in out) + "\n")
+    # One document per run, whatever the format: every topic's digests in one page or list.
+    sys.stdout.write(render_digest(digests[0], fmt) if args.topic else render_many(digests, fmt))
     return EXIT_OK
 
 
@@ -198,6 +212,8 @@ def _limit(value: int) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from digests.store.search import unmark  # JSON: plain text; the console keeps the ** marks
+
     query = " ".join(args.query).strip()
     if not query:
         raise UsageError("search needs some words")
@@ -212,7 +228,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         {
             "title": h.article.title,
             "url": h.article.url,
-            "snippet": h.snippet,
+            "snippet": unmark(h.snippet) if args.json else h.snippet,
             "score": round(h.score, 4),
             "published": h.article.published.isoformat(),
             "source": h.article.source,

@@ -47,6 +47,9 @@ _MAX_CHARS = 400
 _MIN_FACT_SCORE = 2.5
 _FACT_REPEAT = 0.75  # share of terms two facts may have in common before one is a repeat
 _FACT_CLAUSE_CHARS = 200  # longer fact sentences are trimmed to their fact-bearing clauses
+# A bullet of the article's list ("- 42 arrested") is no part of the fact: renderers list facts
+# themselves, and Markdown would show "- \\- 42 arrested".
+_LIST_MARKER = re.compile(r"^(?:[-*•]\s+)+")
 
 # Weights of the sentence score; position leads (see module docstring).
 _W_POSITION = 2.0
@@ -243,7 +246,7 @@ def _key_facts(
         kept.append((i, fact, terms))
         if len(kept) >= limit:
             break
-    return tuple(fact for _i, fact, _t in sorted(kept, key=lambda x: x[0]))
+    return tuple(_LIST_MARKER.sub("", fact) for _i, fact, _t in sorted(kept, key=lambda x: x[0]))
 
 
 def _candidates(title: str, body: str) -> list[_Sentence]:

@@ -8,6 +8,7 @@ that forbids scripts anyway.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
@@ -54,6 +55,23 @@ _CSP = (
 
 def render(d: Digest) -> str:
     """A complete page (``<!doctype html>`` to ``</html>``) that opens straight from disk."""
+    return _page(heading(d), render_fragment(d))
+
+
+def render_many(digests: Sequence[Digest]) -> str:
+    """Several digests (every topic's) as one page, an ``<article>`` per digest."""
+    topics = ", ".join(one_line(d.topic) for d in digests)
+    return _page(
+        f"News digests — {topics}",
+        "\n".join(render_fragment(d) for d in digests),
+        style=STYLE + _MANY_STYLE,
+    )
+
+
+_MANY_STYLE = ".digest+.digest{margin-top:2.5rem}\n"
+
+
+def _page(title: str, body: str, *, style: str = STYLE) -> str:
     return "\n".join(
         [
             "<!doctype html>",
@@ -63,12 +81,12 @@ def render(d: Digest) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             '<meta name="referrer" content="no-referrer">',
-            f"<title>{_text(heading(d))}</title>",
-            f"<style>\n{STYLE}</style>",
+            f"<title>{_text(title)}</title>",
+            f"<style>\n{style}</style>",
             "</head>",
             "<body>",
             "<main>",
-            render_fragment(d),
+            body,
             "</main>",
             "</body>",
             "</html>",
