@@ -4,10 +4,14 @@ Start: store (migrated) -> metrics -> senders -> finish deliveries a dead proces
 -> HTTP server (/healthz, /metrics, Slack, archive) -> scheduler (polls, digests, the daily prune
 when ``retention.articles`` is set) -> the chat gateways (Discord bot, Slack Socket Mode), only
 on the worker holding the ``gateway`` lease.
-Stop (SIGTERM/SIGINT, within 10 s): no new jobs, in-flight deliveries get a few seconds to
-finish (else they stay ``claimed`` in the ledger and the next start resolves them), then the
-gateways, the HTTP server, the senders and the store close. Each ledger transition is one
-transaction, so nothing is ever half-written.
+Stop (SIGTERM/SIGINT, within ``delivery.shutdown_grace`` + 4 s: 9 s by default): no new jobs,
+in-flight deliveries get ``delivery.shutdown_grace`` to finish (else they are cancelled and stay
+``claimed`` in the ledger, and the next start resolves them: a message the platform accepted but
+had not answered yet is then posted again), then the gateways, the HTTP server, the senders and
+the store close. Each ledger transition is one transaction, so nothing is ever half-written.
+
+The start and stop lines are logged at INFO (alerting on warnings must not fire at every
+restart) on their own logger, ``bot.runner.lifecycle``, which ``run`` shows without ``-v``.
 """
 
 from __future__ import annotations
@@ -52,11 +56,11 @@ from digests.settings import Settings
 from digests.store import Subscription
 
 log = logging.getLogger(__name__)
+lifecycle = logging.getLogger(f"{__name__}.lifecycle")  # start/stop lines: INFO, always shown
 
 EXIT_OK = 0
 EXIT_ERROR = 2
-STOP_BUDGET = 9.0  # seconds from SIGTERM to exit, under the 10 s promise
-DRAIN = 5.0  # of which in-flight deliveries may use this much
+AFTER_DRAIN = 4.0  # seconds the stop takes after the drain (delivery.shutdown_grace), at most
 GATEWAY_LEASE = "gateway"
 LEASE_TTL = timedelta(seconds=60)
 LEASE_RENEW = 20.0
@@ -95,6 +99,8 @@ def _fail(error: DigestbotError) -> int:
 
 def run(settings: Settings, *, port: int | None = None) -> int:
     """Serve until SIGTERM/SIGINT; 0 on a clean stop, 2 on a config or store error."""
+    if not lifecycle.isEnabledFor(logging.INFO):  # without -v: still the start and stop lines
+        lifecycle.setLevel(logging.INFO)
     try:
         return asyncio.run(_serve(settings, resolve_port(port, settings)))
     except DigestbotError as e:
@@ -111,7 +117,8 @@ async def _serve(settings: Settings, port: int) -> int:
     try:
         await service.start()
         await stop.wait()
-        log.info("stopping (signal received)")
+        lifecycle.info("stopping (signal received): waiting up to %.0fs for deliveries in "
+                       "progress", app.settings.delivery.shutdown_grace_seconds)
     finally:
         await service.stop()
         await asyncio.to_thread(app.close)
@@ -178,17 +185,24 @@ class Service:
             "webhooks" if "discord" in self.senders else "off")
         if slack_mode == "socket" or discord == "bot":
             self._tasks.append(asyncio.create_task(self._lead(slack_mode, discord), name="lease"))
-        log.warning(
+        lifecycle.info(
             "digestbot running: http://%s:%s worker=%s slack=%s discord=%s admin_channel=%s "
-            "archive=%s", app.settings.http.host, self.bound_port, self.worker, slack_mode,
-            discord, app.settings.admin_channel or "log", app.archive_dir,
+            "archive=%s shutdown_grace=%s", app.settings.http.host, self.bound_port,
+            self.worker, slack_mode, discord, app.settings.admin_channel or "log",
+            app.archive_dir, app.settings.delivery.shutdown_grace,
         )
 
+    @property
+    def stop_budget(self) -> float:
+        """Seconds ``stop`` takes at most: the drain, then ``AFTER_DRAIN`` to close the rest."""
+        return self.app.settings.delivery.shutdown_grace_seconds + AFTER_DRAIN
+
     async def stop(self) -> None:
-        """Stop within ``STOP_BUDGET`` seconds; each step bounded, none raises."""
-        deadline = time.monotonic() + STOP_BUDGET
+        """Stop within ``stop_budget`` seconds; each step bounded, none raises."""
+        deadline = time.monotonic() + self.stop_budget
         if self.scheduler is not None:
-            await _quietly(self.scheduler.shutdown(timeout=DRAIN), "scheduler")
+            drain = self.app.settings.delivery.shutdown_grace_seconds
+            await _quietly(self.scheduler.shutdown(timeout=drain), "scheduler")
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -203,7 +217,7 @@ class Service:
         if self._web is not None:
             await _quietly(self._web.cleanup(), "http server", timeout=1.5)
         await _quietly(self._stack.aclose(), "senders", timeout=1.0)
-        log.warning("digestbot stopped worker=%s", self.worker)
+        lifecycle.info("digestbot stopped worker=%s", self.worker)
 
     # jobs ------------------------------------------------------------------------------------
 

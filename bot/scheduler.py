@@ -195,13 +195,23 @@ class DigestScheduler:
         return await self.catch_up(list(self._entries))
 
     async def shutdown(self, timeout: float = 8.0) -> None:
-        """Stop starting jobs, let running ones finish (up to ``timeout`` s), then stop."""
+        """Stop starting jobs, let running ones finish (up to ``timeout`` s: the runner's
+        ``delivery.shutdown_grace``), cancel what is left, then stop.
+
+        Cancelling here, while the senders are still open, leaves a cut delivery ``claimed``
+        for the next start to resolve, rather than failing it on a closed connection."""
         if self._scheduler.state == STATE_RUNNING:
             self._scheduler.pause()
         if self._running:
             _done, pending = await asyncio.wait(set(self._running), timeout=timeout)
             if pending:
-                log.warning("shutdown: %d jobs still running after %.0fs", len(pending), timeout)
+                log.warning("shutdown: %d jobs still running after %.0fs (delivery."
+                            "shutdown_grace): cancelled; a message the platform had accepted "
+                            "but not answered may be posted again when the next start resumes "
+                            "it", len(pending), timeout)
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=1.0)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down via call_soon
@@ -335,11 +345,18 @@ class DigestScheduler:
     # jobs ------------------------------------------------------------------------------------
 
     async def _run_poll(self) -> None:
-        await self._tracked(self.poll(), "poll")
+        try:
+            await self._tracked(self.poll(), "poll")
+        except asyncio.CancelledError:  # shutdown outlasted the drain; a feed lease expires
+            log.info("poll interrupted by shutdown")
 
     async def _run_prune(self) -> None:
-        if self.prune is not None:
+        if self.prune is None:
+            return
+        try:
             await self._tracked(self.prune(), "prune")
+        except asyncio.CancelledError:  # each batch is one transaction: nothing half-done
+            log.info("prune interrupted by shutdown")
 
     async def _tracked(self, work: Awaitable[Any], what: str) -> None:
         """Run ``work`` as a task shutdown can wait for; an error is logged, never raised."""

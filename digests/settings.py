@@ -117,11 +117,29 @@ class DigestSettings(_Section):
 
 
 class DeliverySettings(_Section):
+    """``shutdown_grace``: how long a stopping worker waits for a delivery in progress. A
+    message still waiting for the platform's answer when it runs out may be posted twice
+    (the next start cannot tell it was accepted), so a slow platform or proxy wants more."""
+
     misfire_grace: str = "6h"
     min_interval_seconds: float = Field(default=1.0, ge=0.0)
     max_attempts: int = Field(default=5, ge=1, le=20)
+    shutdown_grace: str = "5s"
 
     _windows = field_validator("misfire_grace")(_check_window)
+
+    @field_validator("shutdown_grace")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        _check_duration(value)
+        if parse_duration(value) > timedelta(minutes=5):  # a stop must not hang for long
+            raise ValueError(f"shutdown_grace {value.strip()!r} is too long: at most 5m")
+        return value
+
+    @property
+    def shutdown_grace_seconds(self) -> float:
+        """``shutdown_grace`` in seconds (the drain of ``digestbot run``'s stop)."""
+        return parse_duration(self.shutdown_grace).total_seconds()
 
 
 class RetentionSettings(_Section):
@@ -648,6 +666,11 @@ def _format_errors(
         if item["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}" if loc else "unknown key"
             where = ".".join(str(p) for p in loc[:-1])
+        elif item["type"] in ("tuple_type", "list_type"):  # lists are tuples inside
+            given = item.get("input")
+            msg = f"should be a list, e.g. [{given}]" if isinstance(given, str) else (
+                "should be a list"
+            )
         line = _line_for(loc, lines)
         problems.append((line, f"{label}:{line}: {where + ': ' if where else ''}{msg}"))
     return problems
