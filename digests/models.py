@@ -127,6 +127,12 @@ class Digest:
         return f"There is no news for {self.topic} in the last {self.window}."
 
 
+# An item without a usable link of its own gets its feed's URL with this fragment and its GUID
+# (or title): ``feed.xml#item=123``. Fragments are dropped from canonical URLs, except this
+# one, which is the item's only identity (else every link-less item of a feed is one article).
+ITEM_FRAGMENT = "item="
+
+
 @dataclass(frozen=True)
 class IngestFailure:
     source: str

@@ -24,7 +24,13 @@ from digests.errors import DigestbotError, HttpStatusError, NotAFeedError, Sourc
 from digests.models import Article, IngestFailure, IngestReport, Summary, TopicScore
 from digests.settings import FetchSettings, Settings
 from digests.sources.feeds import parse_feed
-from digests.sources.files import read_local
+from digests.sources.files import (
+    is_opml_file,
+    local_path,
+    read_local,
+    read_opml_bytes,
+    scan_folder,
+)
 from digests.sources.http import FetchOptions, fetch, make_client
 from digests.sources.opml import parse_opml
 from digests.store import Store
@@ -80,29 +86,50 @@ def fetch_options(settings: FetchSettings) -> FetchOptions:
 
 
 def resolve_sources(locations: Sequence[str], settings: Settings) -> list[SourceSpec]:
-    """CLI arguments, or (none given) the configured sources; OPML files expand to their feeds."""
+    """CLI arguments, or (none given) the configured sources; OPML lists expand to their feeds.
+
+    A local location is a path or a ``file://`` URL (``files.local_path``); any other URL
+    scheme is a failed entry. An OPML list (``.opml``, or any file whose root is ``<opml>``)
+    given directly is replaced by its feeds; one inside a folder adds its feeds next to the
+    folder. An OPML list that cannot be read, or lists no feed, is one failed entry.
+    """
     if locations:
         specs = [SourceSpec(loc) for loc in locations]
     else:
         specs = [SourceSpec(s.location, s.name) for s in settings.sources]
     out: list[SourceSpec] = []
     for spec in specs:
-        if not spec.is_url and spec.location.lower().endswith(".opml"):
-            try:
-                out.extend(_expand_opml(spec))
-            except DigestbotError as e:  # one failed entry; the other sources still go in
-                out.append(replace(spec, error=_reason(e)))
-        else:
+        if spec.is_url:
             out.append(spec)
+            continue
+        try:
+            path = local_path(spec.location)
+            if not path.is_dir():
+                if is_opml_file(path):
+                    out.extend(_expand_opml(spec, path))
+                else:
+                    out.append(spec)
+                continue
+            lists = scan_folder(path).lists
+        except DigestbotError as e:  # one failed entry; the other sources still go in
+            out.append(replace(spec, error=_reason(e)))
+            continue
+        out.append(spec)
+        for found in lists:
+            listed = SourceSpec(str(found))
+            try:
+                out.extend(_expand_opml(listed, found))
+            except DigestbotError as e:
+                out.append(replace(listed, error=_reason(e)))
     return out
 
 
-def _expand_opml(spec: SourceSpec) -> list[SourceSpec]:
-    path = Path(spec.location)
-    try:
-        feeds = parse_opml(path.read_bytes(), source=spec.location)
-    except OSError as e:
-        raise SourceError(spec.location, e.strerror or str(e)) from e
+def _expand_opml(spec: SourceSpec, path: Path) -> list[SourceSpec]:
+    """The feeds an OPML file lists, as sources with their titles; SourceError when it
+    cannot be read or lists none (an OPML list without feeds is a mistake worth a line)."""
+    feeds = parse_opml(read_opml_bytes(path), source=spec.location)
+    if not feeds:
+        raise SourceError(spec.location, "no feeds in the OPML file")
     return [SourceSpec(f.url, f.title or None) for f in feeds]
 
 
@@ -115,6 +142,9 @@ async def read_source(
     """Fetch and parse one source; every failure becomes a one-line ``IngestFailure``."""
     if spec.error is not None:
         return SourceResult(spec, failures=(IngestFailure(spec.location, spec.error),))
+    if not spec.trusted and not spec.is_url:  # a chat user must never make the bot read files
+        reason = "only http:// and https:// feeds can be read for a source added from chat"
+        return SourceResult(spec, failures=(IngestFailure(spec.location, reason),))
     try:
         if spec.is_url:
             return await _read_feed_url(spec, store, client, options)
@@ -157,7 +187,7 @@ async def _read_feed_url(
 
 
 def _read_path(spec: SourceSpec) -> SourceResult:
-    local = read_local(Path(spec.location))
+    local = read_local(local_path(spec.location))
     articles = tuple(replace(a, source=spec.name) if spec.name else a for a in local.articles)
     failures = tuple(IngestFailure(src, err) for src, err in local.failures)
     return SourceResult(spec, articles=articles, failures=failures)

@@ -20,12 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import feedparser
 
 from digests.errors import NotAFeedError, SourceError
-from digests.models import Article
+from digests.models import ITEM_FRAGMENT, Article
 from digests.sources.discover import feed_links
 from digests.sources.htmltext import collapse, html_fragment_to_text, plain_text
 from digests.sources.sniff import FEED_ROOTS, local_name, markup_text, xml_root
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 TITLE_WORDS = 12  # words of the body used as a title when an entry has none
 _WEB_SCHEMES = ("http", "https")
+# What a URL fragment may hold as it is (RFC 3986 pchar, "/" and "?"); the rest is escaped.
+_FRAGMENT_SAFE = "!$&'()*+,;=:@/?"
 
 # A well-formed XML declaration at the very start (after an optional BOM).
 _GOOD_DECL = re.compile(
@@ -190,11 +192,11 @@ def _article_from_entry(entry: Mapping[str, Any], feed: _Feed, source: str) -> A
     link = _web_url(feed_url, entry.get("link")) or _url_guid(guid)
     if not link:
         # No usable link: stable and unique per entry, pointing at the feed it came from.
-        link = f"{feed_url}#{guid}" if guid else ""
+        link = _fallback_url(feed_url, guid) if guid else ""
     if not (title or body or link):
         return None
     if not link:
-        link = f"{feed_url}#{title or _first_words(body)}"
+        link = _fallback_url(feed_url, title or _first_words(body))
     author = collapse(str(entry.get("author") or "")) or None
     return Article(
         title=title,
@@ -302,14 +304,14 @@ def _article_from_json_item(
         _web_url(feed_url, item.get("url"))
         or _web_url(feed_url, item.get("external_url"))
         or _url_guid(guid)
-        or (f"{feed_url}#{guid}" if guid else "")
+        or (_fallback_url(feed_url, guid) if guid else "")
     )
     if not (title or body):
         return None
     published = _iso_time(item.get("date_published")) or _iso_time(item.get("date_modified"))
     return Article(
         title=title,
-        url=link or f"{feed_url}#{title}",
+        url=link or _fallback_url(feed_url, title),
         body=body,
         source=source,
         published=published,
@@ -357,6 +359,13 @@ def _web_url(base: str, link: object) -> str | None:
     if absolute and urlsplit(absolute).scheme.lower() in _WEB_SCHEMES:
         return absolute
     return None
+
+
+def _fallback_url(feed_url: str, key: str) -> str:
+    """The URL of an item without a usable link (none, or a ``javascript:``/``data:`` one):
+    the feed's own, with the item's GUID or title as its fragment, escaped (no raw spaces), and
+    marked (``ITEM_FRAGMENT``) so the store keeps it in the canonical URL."""
+    return f"{feed_url.partition('#')[0]}#{ITEM_FRAGMENT}{quote(key, safe=_FRAGMENT_SAFE)}"
 
 
 def _url_guid(guid: str | None) -> str | None:

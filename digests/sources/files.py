@@ -5,24 +5,35 @@ carries one (Markdown front matter, page metadata, feed entries). A feed file's 
 ``file://`` URL as their origin (their GUIDs are unique within it); an article file has none.
 One bad file in a folder is a failure entry; it never stops the others.
 
-The suffix says what a file is. A file without a known suffix (``feed__1a2b``, ``index.php``)
-is sniffed from its first 4 KB: an XML document whose root is rss, feed or rdf:RDF, or a JSON
-object with a jsonfeed.org ``version``, is read as a feed; anything else is refused when named
-directly and skipped silently inside a folder.
+The suffix says what a file is; a gzip-compressed file (``page.html.gz``) by the suffix before
+``.gz``, decompressed up to ``MAX_FILE_BYTES``. A file without a known suffix (``feed__1a2b``,
+``index.php``) is sniffed from its first 4 KB: an XML document whose root is rss, feed or
+rdf:RDF, or a JSON object with a jsonfeed.org ``version``, is read as a feed; anything else is
+refused when named directly and skipped silently inside a folder. Inside a folder a ``.json``
+file that is no JSON Feed (``package.json``, test fixtures) and a project's own files (README,
+LICENSE, CHANGELOG, ...) are skipped too: they are not news. A file whose root is ``<opml>``
+is a list of feeds whatever its suffix: the pipeline reads its feeds (``scan_folder``).
+
+A source location may be a path or a ``file://`` URL (``local_path``), the form the bot itself
+gives file articles.
 """
 
 from __future__ import annotations
 
 import codecs
+import gzip
 import logging
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
+from typing import Literal
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import charset_normalizer
 import yaml
@@ -42,7 +53,10 @@ MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom", ".json"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
-MAX_FILE_BYTES = 20_000_000
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
+OPML_SUFFIX = ".opml"
+GZIP_SUFFIX = ".gz"
+MAX_FILE_BYTES = 20_000_000  # also the cap on a gzip file's decompressed size
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
@@ -60,6 +74,43 @@ _RENAME_HINTS = {
     "text": "text: name it .txt or .md to read it as an article",
     "an HTML page": "an HTML page: name it .html to read it as an article",
 }
+# A project's own files, not news: skipped inside folders (read when named). Any case with a
+# suffix (readme.md, LICENSE.txt, COPYING.LESSER); upper case with a tail (LICENSE-MIT), so
+# that "notice-of-eviction.txt" stays an article.
+_PROJECT_FILE = re.compile(
+    r"(?i:readme|licen[cs]e|changelog|contributing|copying|notice)(?:\..*)?"
+    r"|(?:README|LICEN[CS]E|CHANGELOG|CONTRIBUTING|COPYING|NOTICE)[-_].*",
+    re.S,
+)
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_OPML_IS = "an OPML list of feeds, not an article or feed file (ingest reads the feeds it lists)"
+
+
+def local_path(location: str) -> Path:
+    """The local path a source location names: a path as it is, or a ``file://`` URL
+    (``file:///abs/path``, ``file://localhost/...``, ``file:/abs/path``) percent-decoded.
+
+    Any other ``scheme://`` (ftp, a ``file://`` URL naming another host) is a SourceError; an
+    http(s) URL is the caller's to fetch, never a path.
+    """
+    scheme = _URL_SCHEME.match(location)
+    if location[:5].lower() == "file:" and (scheme or location[5:6] == "/"):
+        parts = urlsplit(location)
+        if parts.netloc not in ("", "localhost"):
+            raise SourceError(
+                location,
+                f"file:// URL names the host {parts.netloc!r}: only local files can be read "
+                "(file:///absolute/path)",
+            )
+        if not parts.path:
+            raise SourceError(location, "file:// URL without a path")
+        return Path(os.fsdecode(unquote_to_bytes(parts.path)))
+    if scheme:
+        name = scheme.group(1).lower()
+        raise SourceError(
+            location, f"unsupported URL scheme {name!r} (http, https or a local path)"
+        )
+    return Path(location)
 
 
 @dataclass(frozen=True)
@@ -70,22 +121,34 @@ class LocalResult:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FolderScan:
+    """What a folder holds: article and feed ``files`` (``read_local`` reads them) and OPML
+    ``lists`` (their feeds are sources of their own: ``pipeline.resolve_sources``)."""
+
+    files: list[Path] = field(default_factory=list)
+    lists: list[Path] = field(default_factory=list)
+
+
 def read_local(path: Path) -> LocalResult:
     """Articles of one file or of every supported file under a folder (recursive, sorted).
 
-    A missing path, or a folder without a single supported file, raises SourceError; a file
-    that cannot be read becomes a failure entry. Hidden files and folders are skipped, and so
-    are unsupported files inside folders that do not sniff as feeds (a file given directly is a
-    failure).
+    A missing path, or a folder without a single supported file or OPML list, raises
+    SourceError; a file that cannot be read becomes a failure entry. Inside folders, hidden
+    files and folders are skipped, and so are the files ``scan_folder`` says are no news; a
+    file given directly is read, or is a failure.
     """
     if not path.exists():
         raise SourceError(str(path), "no such file or folder")
     if path.is_dir():
-        files = list(iter_source_files(path))
-        if not files:
+        scan = scan_folder(path)
+        if not scan.files and not scan.lists:
             raise SourceError(
-                str(path), f"no article or feed files ({' '.join(sorted(SUPPORTED_SUFFIXES))})"
+                str(path),
+                f"no article or feed files ({' '.join(sorted(SUPPORTED_SUFFIXES))}, "
+                f"{OPML_SUFFIX}, or any of them {GZIP_SUFFIX})",
             )
+        files = scan.files
     else:
         files = [path]
     result = LocalResult()
@@ -99,43 +162,103 @@ def read_local(path: Path) -> LocalResult:
 
 
 def iter_source_files(folder: Path) -> Iterator[Path]:
-    """Supported, non-hidden files under ``folder``, sorted, symlinked folders not followed.
+    """The article and feed files under ``folder`` (``scan_folder``), sorted."""
+    yield from scan_folder(folder).files
 
-    A file without a supported suffix is included when it sniffs as a feed.
+
+def scan_folder(folder: Path) -> FolderScan:
+    """Article and feed files, and OPML lists, under ``folder``: sorted, symlinked folders not
+    followed, hidden files and folders left out.
+
+    Also left out, as no news: a project's own files (README, LICENSE, ...), a ``.json`` that
+    is no JSON Feed, and a file of unknown suffix that does not sniff as a feed. Files named
+    as feeds (.xml .rss .atom) are sniffed for an ``<opml>`` root: an OPML list saved as .xml.
     """
-    found: list[Path] = []
+    files: list[Path] = []
+    lists: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            if path.suffix.lower() in SUPPORTED_SUFFIXES or _is_sniffed_feed(path):
-                found.append(path)
-    yield from sorted(found)
+            if _PROJECT_FILE.fullmatch(name):
+                log.debug("file skipped path=%s reason=a project file, not news", path)
+                continue
+            what = _folder_kind(path)
+            if what == "file":
+                files.append(path)
+            elif what == "list":
+                lists.append(path)
+    return FolderScan(sorted(files), sorted(lists))
 
 
-def _is_sniffed_feed(path: Path) -> bool:
+def _folder_kind(path: Path) -> Literal["file", "list"] | None:
+    """What to do with a file met in a folder: read it ("file"), read the feeds it lists
+    ("list", OPML) or skip it (None: no news, or a FIFO or socket that would block)."""
     try:
-        return sniff_file(path).kind is not None
-    except SourceError as e:  # unreadable: it cannot be told from an image, so skip it too
+        if not S_ISREG(path.stat().st_mode):
+            return None
+    except OSError:
+        pass  # a dangling link: with a known suffix, reading it fails with the reason
+    suffix = _inner_suffix(path)
+    if suffix == OPML_SUFFIX:
+        return "list"
+    if suffix in ARTICLE_SUFFIXES:
+        return "file"
+    try:
+        found = sniff_file(path)
+    except SourceError as e:  # unreadable: a named feed file fails when read, else skip it
         log.debug("file not sniffed path=%s reason=%s", path, e.reason)
-        return False
+        return "file" if suffix in FEED_SUFFIXES - {".json"} else None
+    if found.opml:
+        return "list"
+    if suffix in FEED_SUFFIXES - {".json"} or found.kind is not None:
+        return "file"
+    return None
 
 
-def sniff_file(path: Path) -> Sniffed:
+def is_opml_file(path: Path) -> bool:
+    """An OPML list: named ``.opml`` (``.opml.gz``), or a regular file whose root is ``<opml>``."""
+    if _inner_suffix(path) == OPML_SUFFIX:
+        return True
+    try:
+        return path.is_file() and sniff_file(path, whole=False).opml
+    except SourceError:
+        return False  # unreadable: reading it as a source says why
+
+
+def read_opml_bytes(path: Path) -> bytes:
+    """An OPML file's bytes (decompressed when ``.gz``); SourceError, one line."""
+    data, _ = _read_bytes(path)
+    return data
+
+
+def _inner_suffix(path: Path) -> str:
+    """The suffix that says what a file is: ``.html`` for ``page.html.gz`` too."""
+    suffix = path.suffix.lower()
+    if suffix == GZIP_SUFFIX:
+        return Path(path.stem).suffix.lower()
+    return suffix
+
+
+def _gzipped(path: Path) -> bool:
+    return path.suffix.lower() == GZIP_SUFFIX
+
+
+def sniff_file(path: Path, *, whole: bool = True) -> Sniffed:
     """What a file is by its content: its first ``SNIFF_BYTES`` decide, except for a JSON object
-    without a JSON Feed ``version`` up front, which is read whole (still a text, not a binary).
+    without a JSON Feed ``version`` up front, which is read whole (still a text, not a binary)
+    unless not ``whole``. A gzip file is sniffed by what it decompresses to.
     """
     try:
         mode = path.stat().st_mode
         if not (S_ISREG(mode) or S_ISDIR(mode)):  # a FIFO would block: never open it
             raise SourceError(str(path), "not a regular file")
-        with path.open("rb") as f:
-            head = f.read(SNIFF_BYTES + 1)
+        head = _read_prefix(path, SNIFF_BYTES + 1)
         found = sniff(head[:SNIFF_BYTES], complete=len(head) <= SNIFF_BYTES)
-        if found.undecided and path.stat().st_size <= MAX_FILE_BYTES:
-            found = sniff(path.read_bytes(), complete=True)
+        if found.undecided and whole and path.stat().st_size <= MAX_FILE_BYTES:
+            found = sniff(_read_bytes(path)[0], complete=True)
     except OSError as e:
         raise SourceError(str(path), f"cannot read: {e.strerror or e}") from e
     return found
@@ -143,7 +266,9 @@ def sniff_file(path: Path) -> Sniffed:
 
 def read_file(path: Path) -> list[Article]:
     """Articles of one file, chosen by its suffix (else sniffed); SourceError, one-line reason."""
-    suffix = path.suffix.lower()
+    suffix = _inner_suffix(path)
+    if suffix == OPML_SUFFIX:
+        raise SourceError(str(path), _OPML_IS)
     if suffix not in SUPPORTED_SUFFIXES:
         found = sniff_file(path)
         if found.kind is None:
@@ -159,6 +284,8 @@ def read_file(path: Path) -> list[Article]:
     url = path.resolve().as_uri()
     source = path.resolve().parent.name or "local"
     if suffix in FEED_SUFFIXES:
+        if sniff(data[:SNIFF_BYTES], complete=len(data) <= SNIFF_BYTES).opml:
+            raise SourceError(str(path), _OPML_IS)
         return list(parse_feed(data, url).articles)
     if suffix in HTML_SUFFIXES:
         return [_html_article(data, path, url, source, mtime)]
@@ -202,16 +329,37 @@ def decode_text(data: bytes, source: str) -> str:
 
 
 def _read_bytes(path: Path) -> tuple[bytes, datetime]:
+    """A file's bytes (decompressed when gzipped, at most ``MAX_FILE_BYTES`` either way) and
+    its mtime; an empty file is a SourceError."""
     try:
         stat = path.stat()
         if stat.st_size > MAX_FILE_BYTES:
             raise SourceError(str(path), f"file too large ({stat.st_size} bytes)")
-        data = path.read_bytes()
+        data = _read_prefix(path, MAX_FILE_BYTES + 1) if _gzipped(path) else path.read_bytes()
     except OSError as e:
         raise SourceError(str(path), f"cannot read: {e.strerror or e}") from e
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError(
+            str(path), f"too large when decompressed (over {MAX_FILE_BYTES:,} bytes)"
+        )
     if not data.strip():
         raise SourceError(str(path), "empty file")
     return data, datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+
+
+def _read_prefix(path: Path, size: int) -> bytes:
+    """At most ``size`` bytes of a file, of its decompressed content when gzipped (so a gzip
+    bomb costs ``size`` bytes, never more). OSError when it cannot be opened; a corrupt gzip
+    file is a SourceError."""
+    with path.open("rb") as raw:
+        if not _gzipped(path):
+            return raw.read(size)
+        try:
+            with gzip.GzipFile(fileobj=raw) as unzipped:
+                return unzipped.read(size)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+            reason = first_line(e) or type(e).__name__
+            raise SourceError(str(path), f"not a readable gzip file: {reason}") from e
 
 
 def _text_article(text: str, path: Path, url: str, source: str, mtime: datetime) -> Article:

@@ -1,7 +1,9 @@
-"""What a document's first bytes say it is: an XML feed, a JSON Feed, or (for messages) what else.
+"""What a document's first bytes say it is: an XML feed, a JSON Feed, an OPML list of feeds, or
+(for messages) what else.
 
-Used for files whose suffix says nothing (``feed__abc123``, ``index.php``) and, by ``feeds``, to
-find the root element of a feed whose end may be missing. Only markup matters here, so bytes in
+Used for files whose suffix says nothing (``feed__abc123``, ``index.php``) or may lie (an OPML
+list saved as ``.xml``) and, by ``feeds``, to find the root element of a feed whose end may be
+missing. Only markup matters here, so bytes in
 any ASCII-compatible encoding are read as Latin-1; UTF-16/32 are decoded properly.
 """
 
@@ -39,12 +41,14 @@ class Sniffed:
     """``kind`` when the bytes are a feed, else None; ``looks_like`` says what they seem to be.
 
     ``undecided`` is set for a JSON object whose first bytes do not show a JSON Feed ``version``
-    (keys may come in any order): only the whole document can tell.
+    (keys may come in any order): only the whole document can tell. ``opml``: the root is
+    ``<opml>``, a list of feeds rather than a feed (its feeds are sources of their own).
     """
 
     kind: Kind | None
     looks_like: str
     undecided: bool = False
+    opml: bool = False
 
 
 def markup_text(data: bytes) -> str:
@@ -95,6 +99,8 @@ def sniff(data: bytes, *, complete: bool) -> Sniffed:
             return Sniffed("xml-feed", f"a feed (root <{root}>)")
         if name.lower() == "html":
             return Sniffed(None, "an HTML page")
+        if name.lower() == "opml":
+            return Sniffed(None, "an OPML list of feeds", opml=True)
         return Sniffed(None, f"XML with root <{root}>")
     if _HTML.search(stripped[:1024]):
         return Sniffed(None, "an HTML page")
@@ -110,13 +116,19 @@ def _sniff_json(data: bytes, text: str, complete: bool) -> Sniffed:
         try:
             doc = json.loads(data.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError):
+            if _names_jsonfeed_version(text):  # a JSON Feed cut short: fail it as a feed
+                return Sniffed("json-feed", "a malformed JSON Feed")
             return Sniffed(None, "malformed JSON")
         if isinstance(doc, dict) and _is_jsonfeed_version(doc.get("version")):
             return Sniffed("json-feed", "a JSON Feed")
         return Sniffed(None, "JSON, not a JSON Feed")
-    if any(_is_jsonfeed_version(v.replace("\\/", "/")) for v in _JSON_VERSION.findall(text)):
+    if _names_jsonfeed_version(text):
         return Sniffed("json-feed", "a JSON Feed")
     return Sniffed(None, "JSON, not a JSON Feed", undecided=True)
+
+
+def _names_jsonfeed_version(text: str) -> bool:
+    return any(_is_jsonfeed_version(v.replace("\\/", "/")) for v in _JSON_VERSION.findall(text))
 
 
 def _is_jsonfeed_version(value: object) -> bool:

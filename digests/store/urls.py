@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from digests.models import ITEM_FRAGMENT
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Query parameters that track the reader rather than name the page.
@@ -59,7 +61,9 @@ def canonical_url(url: str) -> str:
     Lowercases scheme and host, drops the default port, user info, the fragment, tracking
     parameters (``utm_*``, ``fbclid``, ``gclid``, ``mc_cid``, ``ref``, ...) and trailing
     slashes (``/a/`` and ``/a`` are one page; the bare host becomes ``/``), and sorts the
-    remaining query parameters. A string that is not a URL comes back stripped.
+    remaining query parameters. A string that is not a URL comes back stripped. The fragment
+    the feed reader gives an item without a link of its own (``ITEM_FRAGMENT``) is kept: it is
+    that item's identity.
     """
     text = url.strip()
     try:
@@ -80,4 +84,5 @@ def canonical_url(url: str) -> str:
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
     ]
     query.sort()
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+    fragment = parts.fragment if parts.fragment.startswith(ITEM_FRAGMENT) else ""
+    return urlunsplit((scheme, host, path, urlencode(query), fragment))

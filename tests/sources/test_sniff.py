@@ -83,10 +83,18 @@ def test_sniff_kind(data: bytes, kind: str | None) -> None:
         (b"  \n", "an empty file"),
         (b'{"name": "x"}', "JSON, not a JSON Feed"),
         (b'{"name": ', "malformed JSON"),
+        (b"<?xml version='1.0'?><opml version='2.0'><head/>", "an OPML list of feeds"),
+        (b'{"version": "https://jsonfeed.org/version/1", "items": [', "a malformed JSON Feed"),
     ],
 )
 def test_sniff_says_what_it_looks_like(data: bytes, looks_like: str) -> None:
     assert sniff(data, complete=True).looks_like == looks_like
+
+
+def test_opml_is_flagged_and_is_no_feed() -> None:
+    found = sniff(b"<?xml version='1.0'?>\n<!-- export -->\n<OPML version='1.0'>", complete=False)
+    assert found.opml and found.kind is None
+    assert not sniff(b"<rss><channel>", complete=False).opml
 
 
 def test_json_feed_version_after_the_first_bytes_needs_the_whole_document() -> None:

@@ -47,3 +47,12 @@ def test_root_and_odd_inputs() -> None:
     assert canonical_url("http://[::1]:8080/x/") == "http://[::1]:8080/x"
     assert canonical_url("not a url") == "not a url"
     assert canonical_url("http://e.com:notaport/") == "http://e.com:notaport/"
+
+
+def test_an_item_fragment_is_kept_and_other_fragments_are_dropped() -> None:
+    # The feed reader's URL for a link-less item: its fragment is the item's only identity.
+    assert canonical_url("HTTPS://Feeds.Example.com/x.xml#item=42") == (
+        "https://feeds.example.com/x.xml#item=42"
+    )
+    assert canonical_url("https://e.com/x.xml#item=1") != canonical_url("https://e.com/x.xml#item=2")
+    assert canonical_url("https://e.com/story#comments") == "https://e.com/story"
