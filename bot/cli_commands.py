@@ -90,6 +90,7 @@ def _warn_failures(failures: list[tuple[str, str]]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.gc_policy import bulk_allocations
     from bot.progress import progress_reporter
     from digests import pipeline
 
@@ -97,7 +98,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         specs = pipeline.resolve_sources(args.sources, app.settings)
         if not specs:
             raise UsageError("no sources given and none configured (add 'sources:' to the config)")
-        with progress_reporter(len(specs), "ingest") as progress:
+        with progress_reporter(len(specs), "ingest") as progress, bulk_allocations():
             report = asyncio.run(
                 pipeline.ingest(specs, app.store, app.settings, now=app.clock(), progress=progress)
             )
