@@ -39,8 +39,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from a checkout, installed or n
 
 from digests.ask import ask  # noqa: E402
 from digests.models import Article, Summary, TopicScore  # noqa: E402
-from digests.store import NewArticle, Store  # noqa: E402
-from digests.store.schema import UTCDateTime  # noqa: E402
+from digests.store import NewArticle, Store, search  # noqa: E402
 from digests.store.search import RANK_CAP, query_terms, rank_cap  # noqa: E402
 from digests.text import split_sentences  # noqa: E402
 from tests.ask.dataset import article_paths, questions, read_title_body  # noqa: E402
@@ -315,41 +314,19 @@ def match_count(conn: sa.Connection, q: Query) -> int:
     return int(conn.execute(stmt, {"m": match}).scalar_one())
 
 
-# The ranked query as 0001 shipped it: bm25 over every match, joined to articles for the
-# filters and the recency tie-break. It is exact, and the reference for the capped ranking.
-_FULL_RANK = """
-SELECT a.id FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
-WHERE articles_fts MATCH :m {filters}
-ORDER BY bm25(articles_fts, 5.0, 1.0), a.published DESC, a.id DESC LIMIT 10
-"""
-
-
 def full_rank(conn: sa.Connection, q: Query) -> tuple[list[int], float]:
-    """(ids, ms) of the uncapped ranking, with store.search's all-words-then-any fallback."""
-    filters: list[str] = []
-    params: dict[str, object] = {}
-    if q.topic is not None:
-        filters.append(
-            "AND EXISTS (SELECT 1 FROM article_topics AS t WHERE t.article_id = a.id "
-            "AND t.topic = :topic AND t.member = 1)"
-        )
-        params["topic"] = q.topic
-    if q.since is not None:
-        filters.append("AND a.published >= :since")
-        params["since"] = q.since
-    stmt = sa.text(_FULL_RANK.format(filters=" ".join(filters)))
-    if q.since is not None:
-        stmt = stmt.bindparams(sa.bindparam("since", type_=UTCDateTime))
-    t0 = time.perf_counter()
-    ids: list[int] = []
-    for any_term in (False, True):
-        match = _match(q, any_term=any_term)
-        if match is None or (any_term and len(query_terms(q.text)) < 2):
-            break
-        ids = [int(i) for i, in conn.execute(stmt, {"m": match, **params})]
-        if ids:
-            break
-    return ids, (time.perf_counter() - t0) * 1000
+    """(ids, ms) of the uncapped ranking: store.search's word sets, each ranking every match
+    with bm25 (no newest-matches cap), the reference for the capped ranking."""
+    terms = query_terms(q.text)
+    saved = search.RANK_CAP, search.MIN_RANK_CAP
+    search.RANK_CAP = search.MIN_RANK_CAP = 10**9
+    try:
+        t0 = time.perf_counter()
+        ranked = search.ranked(conn, terms, topic=q.topic, since=q.since, limit=10)
+        ms = (time.perf_counter() - t0) * 1000
+    finally:
+        search.RANK_CAP, search.MIN_RANK_CAP = saved
+    return [i for i, _ in ranked], ms
 
 
 def like_scan_ms(conn: sa.Connection, word: str) -> float:

@@ -353,8 +353,8 @@ class Store:
     ) -> list[SearchHit]:
         """Ranked full-text search; any query text is safe (see ``search.py``).
 
-        All query words must match; if that finds nothing, any word of two letters or more
-        may. An empty or wordless query gives ``[]``.
+        Stop words are left out; articles matching all the other words come first, then
+        those matching most of them. An empty or wordless query gives ``[]``.
         """
         terms = search.query_terms(query)
         limit = min(limit, MAX_SEARCH_LIMIT)
@@ -362,15 +362,7 @@ class Store:
             return []
         since = _aware(since, "since") if since is not None else None
         with self._tx() as conn:
-            kwargs: dict[str, Any] = {"topic": topic, "since": since, "limit": limit}
-            ranked = search.ranked_ids(conn, terms, any_term=False, **kwargs)
-            # Any word may match, but not a single letter beside real words: "ü ñ 中文" must
-            # not find every "U.N." (diacritics are folded).
-            anywords = [t for t in terms if len(t) > 1] or terms
-            if not ranked and len(anywords) > 1:
-                ranked = search.ranked_ids(conn, anywords, any_term=True, **kwargs)
-            elif not ranked and len(anywords) == 1 and anywords != terms:
-                ranked = search.ranked_ids(conn, anywords, any_term=False, **kwargs)
+            ranked = search.ranked(conn, terms, topic=topic, since=since, limit=limit)
             found = articles.load(conn, [article_id for article_id, _ in ranked])
         return [
             SearchHit(found[i], score, search.snippet(found[i].title, found[i].body, terms))

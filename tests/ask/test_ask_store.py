@@ -78,7 +78,7 @@ def test_the_telling_word_brings_the_answer_when_the_whole_question_finds_little
         filler[0].article, url="https://e.com/both", body="People said he was deported."))
     with Store.open(f"sqlite:///{tmp_path / 'ask.db'}") as store:
         store.add_articles([*filler, both, _new(noem)])
-        assert len(store.search("people deported")) == 1
+        assert [h.score >= 2 for h in store.search("people deported")][:2] == [True, False]
         assert all("1,700" not in h.article.body for h in store.search("deported", limit=5))
         got = ask("How many people were deported?", store)
     assert "1,700 deportations" in got.answer

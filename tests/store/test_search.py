@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -100,17 +101,23 @@ def test_title_match_ranks_first(filled: Store) -> None:
 
 def test_stemming_and_case(filled: Store) -> None:
     hits = filled.search("STRIKES Harbour")
-    assert [h.article.title for h in hits] == ["Port strike halts container traffic"]
+    assert [h.article.title for h in hits][:1] == ["Port strike halts container traffic"]
+    assert [h.score >= 2 for h in hits] == [True, False]  # both words, then "strike" alone
 
 
-def test_all_words_first_then_any(filled: Store) -> None:
+def test_all_words_first_then_most(filled: Store) -> None:
     both = filled.search("strike ballot")
-    assert [h.article.title for h in both] == ["Election officials count the votes"]
+    assert [h.article.title for h in both] == [
+        "Election officials count the votes",  # both words
+        "Port strike halts container traffic",  # "strike" only
+    ]
+    assert both[0].score > both[1].score
     either = filled.search("ballot mediator")  # no article has both words
     assert {h.article.title for h in either} == {
         "Election officials count the votes",
         "Port strike halts container traffic",
     }
+    assert len(filled.search("strike ballot", limit=1)) == 1
 
 
 def test_single_letters_do_not_widen_an_any_word_search(
@@ -234,3 +241,142 @@ def test_postgres_ranks_every_match_before_the_table_has_statistics(
     store.add_articles([old, *common])
     rare = store.search("harbour zanzibarite quokkas", limit=3)
     assert rare and rare[0].article.title == "Zanzibarite found near the harbour"
+
+
+# --- wording: stop words, word sets, the same on both backends --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "terms"),
+    [
+        ("what is the news about cocaine", ["news", "cocaine"]),
+        ("cocaine OR heroin", ["cocaine", "heroin"]),
+        ("Cocaine, or heroin?", ["cocaine", "heroin"]),
+        ("Trump\u2019s tariffs", ["trump", "tariffs"]),  # the possessive's "s" is a letter
+        ("who won the vote", ["won", "vote"]),  # "won" is a word; "won't" is a stop word
+        ("the", ["the"]),  # stop words alone are still searched
+        ("What is it?", ["what", "is", "it"]),
+        ("won't", ["won", "t"]),
+        ("ü ñ", ["ü", "ñ"]),  # single letters alone are searched (FTS5 folds the accents)
+        ("Don", ["don"]),  # PostgreSQL's list has "don" (of "don't"): a stop word on both
+        ("Don Bradman", ["bradman"]),
+        ("", []),
+        ("!!! ???", []),
+        ("covid 19 a b", ["covid", "19"]),
+    ],
+)
+def test_query_terms_leave_stop_words_out(query: str, terms: list[str]) -> None:
+    from digests.store.search import query_terms
+
+    assert query_terms(query) == terms
+
+
+def test_query_terms_cap_counts_content_words() -> None:
+    from digests.store.search import MAX_TERMS, query_terms
+
+    words = [f"w{i}x" for i in range(MAX_TERMS + 4)]
+    pasted = " the of and ".join(words)
+    assert query_terms(pasted) == words[:MAX_TERMS]
+
+
+@pytest.fixture
+def drugs(store: Store, new_article: MakeArticle) -> Store:
+    """Cocaine in three articles, "report" in six: the rarer word's articles come first."""
+    texts = [
+        ("Cocaine seized at the docks", "Officers found cocaine in a container of fruit."),
+        ("Cocaine gangs fight over routes", "The gangs move cocaine by sea, a report says."),
+        ("Smugglers jailed", "Two men who shipped cocaine in coffee sacks were jailed."),
+        ("Weather report for the weekend", "The report expects rain on Saturday."),
+        ("School inspection report published", "The report praised the teachers."),
+        ("Annual report shows profits up", "The company report shows a rise in sales."),
+        ("Traffic report: roadworks on the ring road", "Expect delays, the report warns."),
+        ("Budget report delayed", "The treasury report will come out next month."),
+        ("Harvest festival draws crowds", "Thousands came to the fair in the rain."),
+    ]
+    store.add_articles(
+        [
+            new_article(title, body, published=NOW - timedelta(hours=i), topics={"drugs": 0.9}
+                        if "ocaine" in title + body else {"other": 0.9})
+            for i, (title, body) in enumerate(texts)
+        ]
+    )
+    return store
+
+
+def test_all_words_then_the_rarer_word_then_the_common_one(drugs: Store) -> None:
+    hits = drugs.search("cocaine report")
+    titles = [h.article.title for h in hits]
+    assert titles[0] == "Cocaine gangs fight over routes"  # both words
+    assert set(titles[1:3]) == {"Cocaine seized at the docks", "Smugglers jailed"}
+    assert len(titles) == 8 and "Harvest festival draws crowds" not in titles
+    assert [int(h.score) for h in hits] == [2] + [1] * 7  # whole part: the words matched
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert [h.article.id for h in drugs.search("what is the latest report on cocaine?")] == [
+        h.article.id for h in hits
+    ]
+    # The snippet marks the words searched, not the stop words.
+    assert "**is**" not in drugs.search("what is cocaine")[0].snippet
+
+
+def test_past_the_word_set_budget_any_word_fills_up(
+    drugs: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query of many words stops searching word sets one by one; any word then fills up."""
+    from digests.store import search as search_module
+
+    full = drugs.search("cocaine report rain", limit=9)
+    # No article has all three words; of the pairs, "report rain" is rarer than "cocaine report".
+    assert [h.article.title for h in full[:2]] == [
+        "Weather report for the weekend", "Cocaine gangs fight over routes"
+    ]
+    monkeypatch.setattr(search_module, "MAX_WORD_SETS", 1)  # only "cocaine rain": no match
+    capped = drugs.search("cocaine report rain", limit=9)
+    assert {h.article.id for h in capped} == {h.article.id for h in full}  # filled up all the same
+    assert [h.score for h in capped] == sorted((h.score for h in capped), reverse=True)
+
+
+def test_stop_words_alone_honour_the_filters(drugs: Store) -> None:
+    """On PostgreSQL (whose index has no stop words) this is a scan of the newest articles."""
+    every = drugs.search("the", limit=20)
+    assert len(every) == 8  # every article but the crowds' has "the"
+    in_topic = drugs.search("the", topic="drugs", limit=20)
+    assert {h.article.title for h in in_topic} == {
+        "Cocaine seized at the docks", "Cocaine gangs fight over routes"
+    }
+    recent = drugs.search("the", since=NOW - timedelta(hours=1, minutes=30), limit=20)
+    assert {h.article.title for h in recent} == {
+        "Cocaine seized at the docks", "Cocaine gangs fight over routes"
+    }
+    both = drugs.search("by the", limit=20)
+    assert both[0].article.title == "Cocaine gangs fight over routes" and both[0].score >= 2
+
+
+# The Snowball english stop list PostgreSQL ships (english.stop), as the test's reference.
+_SNOWBALL_ENGLISH = (
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his "
+    "himself she her hers herself it its itself they them their theirs themselves what which "
+    "who whom this that these those am is are was were be been being have has had having do "
+    "does did doing a an the and but if or because as until while of at by for with about "
+    "against between into through during before after above below to from up down in out on "
+    "off over under again further then once here there when where why how all any both each "
+    "few more most other some such no nor not only own same so than too very s t can will "
+    "just don should now"
+)
+
+
+@pytest.mark.postgres
+def test_every_word_postgres_drops_is_a_stop_word(pg_admin: sa.Engine) -> None:
+    """Else a query could hold a word the PostgreSQL index cannot find but SQLite's can."""
+    from digests.store.search import query_terms
+    from digests.text import STOPWORDS
+
+    snowball = set(_SNOWBALL_ENGLISH.split())
+    candidates = sorted({*snowball, *(w for s in STOPWORDS for w in re.findall(r"\w+", s))})
+    with pg_admin.connect() as conn:
+        dropped = [
+            w for w in candidates
+            if conn.execute(sa.text("SELECT to_tsvector('english', :w) = ''::tsvector"),
+                            {"w": w}).scalar_one()
+        ]
+    assert len(dropped) >= 120
+    assert [w for w in dropped if query_terms(f"{w} cocaine") != ["cocaine"]] == []
