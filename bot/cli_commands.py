@@ -45,17 +45,17 @@ def _read_articles(
     paths: list[str], command: str
 ) -> tuple[list[tuple[str, Article]], list[tuple[str, str]]]:
     """Articles of files/folders with the source label to print for each; nothing stored."""
-    from digests.sources.files import read_local
+    from digests.sources.files import local_path, read_local
 
     found: list[tuple[str, Article]] = []
     failures: list[tuple[str, str]] = []
     for raw in paths:
-        if _URL.match(raw):
+        if _WEB_URL.match(raw):
             raise UsageError(
                 f"{raw}: {command} takes files and folders, not URLs "
                 "(ingest stores a URL's articles)"
             )
-        path = Path(raw)
+        path = local_path(raw)  # a path, or a file:// URL as ingest takes; other schemes fail
         if not path.exists():
             raise SourceError(raw, "no such file or folder")  # ingest's wording
         result = read_local(path)
@@ -70,7 +70,7 @@ def _read_articles(
     return found, failures
 
 
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def _file_label(article: Article, given: str) -> str:

@@ -32,6 +32,23 @@ def test_a_url_to_classify_or_summarize_says_they_take_files(
     assert "no such file" not in run.err and run.out == ""
 
 
+@pytest.mark.parametrize("command", ["classify", "summarize"])
+def test_classify_and_summarize_take_a_file_url_as_ingest_does(
+    cli: Cli, workdir: Workdir, command: str
+) -> None:
+    story = workdir.write(
+        "cartel story.txt", "Cartel boss arrested\n\nPolice seized 2 tonnes of cocaine.\n"
+    )
+    run = cli(command, story.as_uri(), "--json")
+    assert run.code == 0, run.err
+    out = run.json()
+    first = out[0] if isinstance(out, list) else out
+    assert first["title"] == "Cartel boss arrested"
+    other = cli(command, "ftp://example.org/x.txt")
+    other.assert_clean_error()
+    assert "unsupported URL scheme 'ftp'" in other.err
+
+
 @pytest.mark.parametrize("port", ["99999", "http", "-1", "65536"])
 def test_a_bad_port_is_a_usage_error(cli: Cli, workdir: Workdir, port: str) -> None:
     run = cli("run", "--port", port)
