@@ -424,6 +424,7 @@ def _feed_row(
         "followed": followed,
         "added_by": state.added_by if state else None,
         "added_at": iso(state.added_at) if state else None,
+        "found_on": state.found_on if state else None,
     }
 
 
@@ -461,7 +462,10 @@ def cmd_feeds_add(args: argparse.Namespace) -> int:
 
 def cmd_feeds_remove(args: argparse.Namespace) -> int:
     """Stop following a feed added at run time; a configured one is an error (exit 2: it
-    must be removed from the config file); one not followed is ``"removed": false``."""
+    must be removed from the config file); one not followed is ``"removed": false``. The web
+    page a feed was added through stands for that feed (``"found_on"``); a page several
+    added feeds were found on is an error listing them (exit 2), as which one is meant is
+    not known."""
     from bot.following import clean_feed_url, unfollow_feed
 
     clean_feed_url(args.url)
@@ -470,10 +474,16 @@ def cmd_feeds_remove(args: argparse.Namespace) -> int:
         where = app.settings.config_path or "the config file"
     if result.configured:
         raise UsageError(f"{result.url} is configured in {where}: remove it there")
+    if result.found:
+        raise UsageError(
+            f"{len(result.found)} feeds were found on {result.url}: {', '.join(result.found)};"
+            " nothing removed (remove each by its URL)"
+        )
     if args.json:
-        print_json({"url": result.url, "removed": result.removed})
+        print_json({"url": result.url, "removed": result.removed, "found_on": result.found_on})
     elif result.removed:
-        sys.stdout.write(f"no longer following {result.url}\n")
+        found = f" (the feed {result.found_on} names)" if result.found_on else ""
+        sys.stdout.write(f"no longer following {result.url}{found}\n")
     else:
         sys.stdout.write(f"{result.url} is not followed: nothing removed\n")
     return EXIT_OK

@@ -544,9 +544,14 @@ async def _feeds_remove(
     shown = _feed_name(result.title, result.url, untrusted)
     if result.configured:
         return Reply(text=f"{shown} is in the config file; remove it there.")
+    if result.found:
+        return Reply(text=f"{len(result.found)} feeds were found on {result.url}: "
+                          f"{', '.join(result.found)}. Nothing was removed: remove each by its "
+                          "URL (/news feeds remove URL).")
     if not result.removed:
         return Reply(text=f"{result.url} is not followed. {USAGE['feeds']}")
-    return Reply(text=f"No longer following {shown}.", ephemeral=False)
+    found = f" (the feed {result.found_on} names)" if result.found_on else ""
+    return Reply(text=f"No longer following {shown}{found}.", ephemeral=False)
 
 
 def _feed_name(title: str, url: str, untrusted: Untrusted) -> str:

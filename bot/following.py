@@ -92,12 +92,19 @@ class FollowResult:
 @dataclass(frozen=True)
 class UnfollowResult:
     """What ``unfollow_feed`` did: ``removed``, or not because the feed is ``configured``
-    (it must be removed from the config file) or was not followed at all."""
+    (it must be removed from the config file) or was not followed at all.
+
+    A web page given (not itself a followed feed) stands for the added feed found on it
+    (``found_on``: that page; ``url`` is the feed). When several added feeds were found on
+    it, none is removed and ``found`` lists them: the user must pick one.
+    """
 
     url: str
     title: str
     removed: bool
     configured: bool = False
+    found_on: str | None = None
+    found: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,7 @@ async def follow_feed(
         raise SourceError(url, result.failures[0].error)
     now = app.clock()
     title = name or result.title or (row.title if row else "") or ""
-    state = await asyncio.to_thread(store.add_feed, url, title, added_by, now)
+    state = await asyncio.to_thread(store.add_feed, url, title, added_by, now, found_on)
     if state.added_at != now:  # added by someone else meanwhile
         return FollowResult(url, state.title or url, already="added", added_by=state.added_by)
     counts = await asyncio.to_thread(
@@ -232,18 +239,32 @@ async def unfollow_feed(app: App, text: str) -> UnfollowResult:
     """Stop following a feed added at run time (``/news feeds remove``, ``digestbot feeds
     remove``). A configured feed is not touched (``configured``: remove it from the config
     file); a URL that is not followed gives ``removed=False``. The row stays, with its
-    validators and health, but is no longer polled."""
+    validators and health, but is no longer polled.
+
+    A URL that is no followed feed but the page an added feed was found on (``feeds add
+    PAGE``: ``found_on``, compared by ``feed_key``) removes that feed, the way it was added;
+    if several added feeds were found on it, none is removed (``found`` lists them)."""
     url = clean_feed_url(text)
 
-    def remove() -> UnfollowResult:
+    def remove(url: str, page: str | None) -> UnfollowResult:
         found = _match(app, url)
         if found.configured is not None:
             title = found.name or found.configured
-            return UnfollowResult(found.configured, title, removed=False, configured=True)
+            return UnfollowResult(found.configured, title, removed=False, configured=True,
+                                  found_on=page)
         removed = [s for s in found.added if app.store.remove_feed(s.url)]
         if removed:
-            log.info("feed removed url=%s", removed[0].url)
-            return UnfollowResult(removed[0].url, removed[0].title or removed[0].url, True)
+            log.info("feed removed url=%s found_on=%s", removed[0].url, page)
+            return UnfollowResult(removed[0].url, removed[0].title or removed[0].url, True,
+                                  found_on=page)
+        if page is None:
+            key = feed_key(url)
+            on_page = sorted(s.url for s in app.store.list_feeds()
+                             if s.added and s.found_on and feed_key(s.found_on) == key)
+            if len(on_page) == 1:
+                return remove(on_page[0], url)
+            if on_page:
+                return UnfollowResult(url, url, removed=False, found=tuple(on_page))
         return UnfollowResult(url, url, removed=False)
 
-    return await asyncio.to_thread(remove)
+    return await asyncio.to_thread(remove, url, None)

@@ -42,6 +42,7 @@ def _state(row: Any) -> FeedState:
         lease_until=row.lease_until,
         added_by=row.added_by,
         added_at=row.added_at,
+        found_on=row.found_on,
     )
 
 
@@ -56,9 +57,9 @@ def list_all(conn: Connection) -> list[FeedState]:
 
 def upsert(conn: Connection, state: FeedState) -> None:
     """Insert or replace a feed's state; an existing lease is kept as it is, and so are an
-    existing row's ``added_by``/``added_at`` (the poller and one-off ingests upsert rows too;
-    only ``add``/``remove`` change whether a feed was added). A new row takes them from
-    ``state``."""
+    existing row's ``added_by``/``added_at``/``found_on`` (the poller and one-off ingests
+    upsert rows too; only ``add``/``remove`` change whether a feed was added). A new row
+    takes them from ``state``."""
     values = {
         "url": state.url,
         "title": state.title,
@@ -77,13 +78,21 @@ def upsert(conn: Connection, state: FeedState) -> None:
         lease_until=None,
         added_by=state.added_by,
         added_at=state.added_at,
+        found_on=state.found_on,
     )
     update = {k: stmt.excluded[k] for k in values if k != "url"}
     conn.execute(stmt.on_conflict_do_update(index_elements=[feeds.c.url], set_=update))
 
 
-def add(conn: Connection, url: str, title: str, added_by: str, now: datetime) -> FeedState:
-    """Follow ``url`` from now on; the row as stored.
+def add(
+    conn: Connection,
+    url: str,
+    title: str,
+    added_by: str,
+    now: datetime,
+    found_on: str | None = None,
+) -> FeedState:
+    """Follow ``url`` from now on; the row as stored (``found_on``: the page it was found on).
 
     A new URL gets a row (due at once); an existing row that was not added (a one-off ingest,
     a feed taken out of the config) becomes added and keeps its validators and health; a
@@ -91,10 +100,10 @@ def add(conn: Connection, url: str, title: str, added_by: str, now: datetime) ->
     ``added_by``/``added_at`` stay the first ones, which is how the caller tells.
     """
     stmt = insert(conn, feeds).values(
-        url=url, title=title, error_count=0, added_by=added_by, added_at=now
+        url=url, title=title, error_count=0, added_by=added_by, added_at=now, found_on=found_on
     )
     conn.execute(stmt.on_conflict_do_nothing(index_elements=[feeds.c.url]))
-    values: dict[str, Any] = {"added_by": added_by, "added_at": now}
+    values: dict[str, Any] = {"added_by": added_by, "added_at": now, "found_on": found_on}
     if title:
         values["title"] = title
     conn.execute(
@@ -106,12 +115,12 @@ def add(conn: Connection, url: str, title: str, added_by: str, now: datetime) ->
 
 
 def remove(conn: Connection, url: str) -> bool:
-    """Stop following a feed added at run time: clears ``added_by``/``added_at`` (the row,
-    its validators and health stay). False when ``url`` is no added feed."""
+    """Stop following a feed added at run time: clears ``added_by``/``added_at``/``found_on``
+    (the row, its validators and health stay). False when ``url`` is no added feed."""
     stmt = (
         sa.update(feeds)
         .where(feeds.c.url == url, feeds.c.added_at.is_not(None))
-        .values(added_by=None, added_at=None)
+        .values(added_by=None, added_at=None, found_on=None)
     )
     return conn.execute(stmt).rowcount == 1
 

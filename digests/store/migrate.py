@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (tests/store/test_migrations.py keeps it true).
-HEAD = "0007"
+HEAD = "0008"
 # pg_advisory_lock key: any constant unique to this application.
 _PG_LOCK_KEY = 0x6469676573740001  # "digest" + 1
 

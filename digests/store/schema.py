@@ -133,6 +133,8 @@ feeds = sa.Table(
     # Set when the feed was followed at run time (``Store.add_feed``), not from the config.
     sa.Column("added_by", sa.Text, nullable=True),
     sa.Column("added_at", UTCDateTime, nullable=True),
+    # The web page the added feed was found on (autodiscovery), for ``feeds remove PAGE``.
+    sa.Column("found_on", sa.Text, nullable=True),
 )
 
 subscriptions = sa.Table(

@@ -390,9 +390,12 @@ class Store:
         with self._tx() as conn:
             return feeds.list_all(conn)
 
-    def add_feed(self, url: str, title: str, added_by: str, now: datetime) -> FeedState:
+    def add_feed(
+        self, url: str, title: str, added_by: str, now: datetime, found_on: str | None = None
+    ) -> FeedState:
         """Follow ``url`` from now on (``/news feeds add``, ``digestbot feeds add``); the row
-        as stored. ``added_by``: who, e.g. "slack:U123", "discord:456", "cli".
+        as stored. ``added_by``: who, e.g. "slack:U123", "discord:456", "cli"; ``found_on``:
+        the web page given when ``url`` is the feed it announces (``feeds remove PAGE``).
 
         Idempotent: a feed already added stays as it was, so the returned ``added_at`` is
         earlier than ``now`` (and ``added_by`` the first adder's). An existing row that was
@@ -402,7 +405,7 @@ class Store:
         """
         now = _aware(now, "now")
         with self._tx(write=True) as conn:
-            return feeds.add(conn, url, title, added_by, now)
+            return feeds.add(conn, url, title, added_by, now, found_on)
 
     def remove_feed(self, url: str) -> bool:
         """Stop following a feed added at run time; False when ``url`` is not one (a

@@ -109,6 +109,8 @@ class FeedState:
     ``added_by``/``added_at`` are set when the feed was followed at run time (``add_feed``:
     "slack:U123", "discord:456", "cli") and cleared by ``remove_feed``; ``upsert_feed`` never
     changes them on an existing row. Only configured feeds and added ones are polled.
+    ``found_on``: the web page given to ``add_feed`` when the feed is the one it announces
+    (autodiscovery), so ``feeds remove PAGE`` finds the feed; cleared with ``added_at``.
     """
 
     url: str
@@ -125,6 +127,7 @@ class FeedState:
     lease_until: datetime | None = None
     added_by: str | None = None
     added_at: datetime | None = None
+    found_on: str | None = None
 
     @property
     def added(self) -> bool:

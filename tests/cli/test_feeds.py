@@ -176,9 +176,11 @@ def test_remove_added_unknown_and_configured(cli: Cli, workdir: Workdir, feed_ur
     conf = config(workdir)
     assert cli("feeds", "add", feed_url, "--config", conf).code == 0
     gone = cli("feeds", "remove", feed_url, "--config", conf, "--json")
-    assert gone.code == 0 and gone.json() == {"url": feed_url, "removed": True}
+    assert gone.code == 0
+    assert gone.json() == {"url": feed_url, "removed": True, "found_on": None}
     again = cli("feeds", "remove", feed_url, "--config", conf, "--json")
-    assert again.code == 0 and again.json() == {"url": feed_url, "removed": False}
+    assert again.code == 0
+    assert again.json() == {"url": feed_url, "removed": False, "found_on": None}
     plain = cli("feeds", "remove", "https://never.example/feed", "--config", conf)
     assert plain.out == "https://never.example/feed is not followed: nothing removed\n"
     configured = cli("feeds", "remove", CONFIGURED, "--config", conf, "--json")
@@ -214,3 +216,76 @@ def test_list_marks_feeds_that_are_not_followed(
     assert [(f.url, f.title) for f in feeds] == [
         (CONFIGURED, "World"), (feed_url, "Example Wire")
     ]
+
+
+def _link(path: str) -> str:
+    return f'<link rel="alternate" type="application/rss+xml" href="{path}">'
+
+
+def test_remove_of_the_site_a_feed_was_added_through_removes_that_feed(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer, feed_url: str
+) -> None:
+    """``feeds add PAGE`` stores the page (``found_on`` in ``feeds list``); ``feeds remove``
+    of that page (in another spelling of it: compared as feed URLs are) removes the feed."""
+    site = _site(httpserver, _link("/feed.xml"))
+    assert cli("feeds", "add", site).code == 0
+    [row] = cli("feeds", "list", "--json").json()
+    assert (row["url"], row["found_on"]) == (feed_url, site)
+
+    spelled = site.rstrip("/").replace("localhost", "LOCALHOST") + "?utm_source=x"
+    run = cli("feeds", "remove", spelled, "--json")
+    assert run.code == 0, run.err
+    assert run.json() == {"url": feed_url, "removed": True, "found_on": spelled}
+    [row] = cli("feeds", "list", "--json").json()
+    assert (row["followed"], row["found_on"]) == (False, None)
+    again = cli("feeds", "remove", site)
+    assert again.out == f"{site} is not followed: nothing removed\n"
+
+    assert cli("feeds", "add", site).code == 0
+    plain = cli("feeds", "remove", site)
+    assert plain.code == 0, plain.err
+    assert plain.out == f"no longer following {feed_url} (the feed {site} names)\n"
+
+
+def test_a_feed_added_directly_keeps_no_page(cli: Cli, feed_url: str) -> None:
+    assert cli("feeds", "add", feed_url).code == 0
+    [row] = cli("feeds", "list", "--json").json()
+    assert row["found_on"] is None
+    assert cli("feeds", "remove", feed_url, "--json").json() == {
+        "url": feed_url, "removed": True, "found_on": None}
+
+
+def test_remove_of_a_site_several_feeds_were_found_on_removes_none(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer, feed_url: str
+) -> None:
+    """The page named one feed, then (changed) another: both were added through it, so
+    which one ``remove PAGE`` means is not known: exit 2, both listed, both still followed."""
+    httpserver.expect_request("/other.xml").respond_with_data(
+        DATA.joinpath("feed.xml").read_bytes(), content_type="application/rss+xml")
+    other = httpserver.url_for("/other.xml")
+    httpserver.expect_oneshot_request("/").respond_with_data(
+        f"<html><head>{_link('/feed.xml')}</head></html>", content_type="text/html")
+    site = _site(httpserver, _link("/other.xml"))
+    assert cli("feeds", "add", site, "--json").json()["url"] == feed_url
+    assert cli("feeds", "add", site, "--json").json()["url"] == other
+
+    run = cli("feeds", "remove", site, "--json")
+    run.assert_clean_error()
+    assert f"2 feeds were found on {site}: {feed_url}, {other}; nothing removed" in run.err
+    assert run.out == ""
+    rows = cli("feeds", "list", "--json").json()
+    assert [(r["url"], r["followed"], r["found_on"]) for r in rows] == [
+        (feed_url, True, site), (other, True, site)]
+
+
+def test_remove_of_the_site_of_a_feed_now_configured_is_refused(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer, feed_url: str
+) -> None:
+    site = _site(httpserver, _link("/feed.xml"))
+    assert cli("feeds", "add", site).code == 0
+    conf = str(workdir.write("mine.yaml", f"sources:\n  - url: {feed_url}\n"))
+    run = cli("feeds", "remove", site, "--config", conf)
+    run.assert_clean_error()
+    assert f"{feed_url} is configured in {conf}: remove it there" in run.err
+    [row] = cli("feeds", "list", "--json").json()
+    assert row["added_by"] == "cli"

@@ -227,3 +227,21 @@ def test_claim_with_many_configured_urls(store: Store) -> None:
     store.upsert_feed(FeedState(url="https://other.example/x.xml"))
     claimed = store.claim_due_feeds("w", NOW, LEASE, configured=configured)
     assert [f.url for f in claimed] == [configured[4321]]
+
+
+def test_add_feed_keeps_the_page_it_was_found_on_until_removed(store: Store) -> None:
+    """``found_on`` is written by ``add_feed`` (a new row, or a row not added yet), kept by
+    an upsert and by adding again, and cleared by ``remove_feed`` with ``added_at``."""
+    url, page = "https://site.example/feed.xml", "https://site.example/"
+    added = store.add_feed(url, "Site", "cli", NOW, found_on=page)
+    assert added.found_on == page and store.get_feed(url) == added
+    assert store.add_feed(url, "", "slack:U1", NOW + LEASE, found_on=None).found_on == page
+    store.upsert_feed(FeedState(url=url, title="Site", etag='"v2"'))
+    assert [f.found_on for f in store.list_feeds()] == [page]
+    assert store.remove_feed(url)
+    state = store.get_feed(url)
+    assert state is not None and state.found_on is None
+    again = store.add_feed(url, "", "cli", NOW + LEASE, found_on="https://site.example/news")
+    assert (again.found_on, again.etag) == ("https://site.example/news", '"v2"')
+    direct = store.add_feed("https://direct.example/f", "", "cli", NOW)
+    assert direct.found_on is None

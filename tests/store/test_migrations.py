@@ -309,3 +309,41 @@ def test_0006_adds_topic_versions_and_goes_back_down(store_url: str) -> None:
         assert migrate.current_revision(engine) == migrate.HEAD
     finally:
         engine.dispose()
+
+
+def test_0008_adds_found_on_to_feeds_and_goes_back_down(store_url: str) -> None:
+    """Up from 0007 keeps the feed rows (with no page); down to 0007 drops the column and
+    keeps the rows; up again works."""
+    engine = _engine(store_url)
+    try:
+        migrate.upgrade(engine, "0007")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO feeds (url, title, error_count, added_by) "
+                "VALUES ('https://e.com/f', 'F', 0, 'cli')"
+            ))
+        migrate.upgrade(engine)
+        assert "found_on" in {c["name"] for c in sa.inspect(engine).get_columns("feeds")}
+    finally:
+        engine.dispose()
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with Store.open(store_url) as store:
+        old = store.get_feed("https://e.com/f")
+        assert old is not None and old.found_on is None and old.added_by == "cli"
+        store.add_feed("https://e.com/g", "G", "cli", now, found_on="https://e.com/")
+    engine = _engine(store_url)
+    try:
+        with engine.connect() as conn, conn.begin():
+            command.downgrade(migrate.alembic_config(conn), "0007")
+        assert migrate.current_revision(engine) == "0007"
+        assert "found_on" not in {c["name"] for c in sa.inspect(engine).get_columns("feeds")}
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT url, added_by FROM feeds ORDER BY url")).all()
+        assert [tuple(r) for r in rows] == [("https://e.com/f", "cli"), ("https://e.com/g", "cli")]
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == migrate.HEAD
+    finally:
+        engine.dispose()
+    with Store.open(store_url) as store:
+        again = store.get_feed("https://e.com/g")
+        assert again is not None and again.added and again.found_on is None

@@ -246,3 +246,48 @@ async def test_bad_urls_are_refused_before_any_fetch(
     assert reason in message["text"]
     assert "Usage: /news feeds [add URL [name] | remove URL]" in message["text"]
     assert local_app.store.list_feeds() == []
+
+
+def serve_page(httpserver: HTTPServer, *feeds: str, oneshot: bool = False) -> str:
+    """A web page at ``/`` announcing ``feeds`` (paths); its URL."""
+    links = "".join(f'<link rel="alternate" type="application/rss+xml" href="{f}">'
+                    for f in feeds)
+    expect = httpserver.expect_oneshot_request if oneshot else httpserver.expect_request
+    expect("/").respond_with_data(f"<!doctype html><html><head>{links}</head></html>",
+                                  content_type="text/html")
+    return str(httpserver.url_for("/"))
+
+
+async def test_remove_of_the_site_a_feed_was_added_through(
+    client: SlashClient, local_app: App, httpserver: HTTPServer
+) -> None:
+    url = serve_feed(httpserver)
+    site = serve_page(httpserver, "/feed.xml")
+    await answer(client, f"feeds add {site}")
+    state = local_app.store.get_feed(url)
+    assert state is not None and state.found_on == site
+
+    gone = await answer(client, f"feeds remove <{site}>")
+    assert gone["response_type"] == "in_channel"
+    assert gone["text"] == f"No longer following Harbour Gazette ({url}) (the feed {site} names)."
+    assert [f.url for f in local_app.store.list_feeds() if f.added] == []
+    again = await answer(client, f"feeds remove {site}")
+    assert again["text"].startswith(f"{site} is not followed.")
+
+
+async def test_remove_of_a_site_several_feeds_were_found_on_removes_none(
+    client: SlashClient, local_app: App, httpserver: HTTPServer
+) -> None:
+    url = serve_feed(httpserver)
+    other = serve_feed(httpserver, "/other.xml", rss("Lighthouse restored", title="Other"))
+    serve_page(httpserver, "/feed.xml", oneshot=True)
+    site = serve_page(httpserver, "/other.xml")  # the page changed: it names another feed
+    await answer(client, f"feeds add {site}")
+    await answer(client, f"feeds add {site}")
+
+    refused = await answer(client, f"feeds remove {site}")
+    assert refused["response_type"] == "ephemeral"
+    assert refused["text"] == (
+        f"2 feeds were found on {site}: {url}, {other}. Nothing was removed: remove each by "
+        "its URL (/news feeds remove URL).")
+    assert sorted(f.url for f in local_app.store.list_feeds() if f.added) == [url, other]
