@@ -16,6 +16,11 @@ sent are never sent again; the part that was in flight is looked up on the platf
 sender can (Slack message metadata), deduplicated by the platform when it can (the Discord
 bot's nonce, within Discord's few-minute window), and otherwise sent again -- at most one
 duplicate message per crash. See the README's "Delivery guarantees".
+
+A shutdown (``stop``, set by ``digestbot run`` on SIGTERM) lets the part in flight finish but
+starts no further part: the row stays ``claimed`` with the parts sent so far and a note that
+this attempt stopped cleanly (``Progress.stops``), so any worker resumes it at once from the
+next part, with nothing to look up and without counting the stop as a failed attempt.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ from digests.timewindow import parse_window
 
 log = logging.getLogger(__name__)
 
-Status = Literal["delivered", "empty", "already", "failed", "permanent", "skipped"]
+Status = Literal["delivered", "empty", "already", "failed", "permanent", "skipped",
+                 "stopped"]
 MANUAL = "manual"
 STALE_CLAIM = timedelta(minutes=10)  # a claim this old is abandoned whoever holds it
 PLAN_LOCK_TTL = timedelta(seconds=60)  # a plan takes well under a second; a dead planner's
@@ -60,6 +66,12 @@ PLAN_LOCK_WAIT = 30.0  # seconds a plan waits for another one of its channel and
 
 class Metrics(Protocol):
     def delivered(self, platform: str, outcome: str) -> None: ...
+
+
+class StopSignal(Protocol):
+    """Set once shutdown begins (an ``asyncio.Event``): a delivery starts no further part."""
+
+    def is_set(self) -> bool: ...
 
 
 @runtime_checkable
@@ -279,8 +291,10 @@ async def deliver_subscription(
     *,
     metrics: Metrics | None = None,
     worker: str | None = None,
+    stop: StopSignal | None = None,
 ) -> DeliveryOutcome:
-    """Deliver ``sub``'s window ending at ``slot`` once (the scheduler's job body)."""
+    """Deliver ``sub``'s window ending at ``slot`` once (the scheduler's job body); once
+    ``stop`` is set, no further message part is started."""
     slot = slot.astimezone(UTC)
     target = target_for(app.settings, sub.channel_key, sub)
     key = slot_key(slot)
@@ -299,7 +313,9 @@ async def deliver_subscription(
         return await _refuse(app, sub, target, key, str(e), metrics)
     job = _Job(target, sub.channel_key, sub_key(sub), key, sub.topic, spec,
                post_empty=bool((sub.options or {}).get("post_empty", False)), sub=sub)
-    return await _claim_and_run(app, job, senders, metrics, worker or worker_id())
+    if stop is not None and stop.is_set():  # shutting down: claim nothing new
+        return DeliveryOutcome("stopped", sub.channel_key, sub.topic, key, target.platform)
+    return await _claim_and_run(app, job, senders, metrics, worker or worker_id(), stop)
 
 
 async def post_now(
@@ -414,7 +430,8 @@ def _skip_text(outcome: DeliveryOutcome, window: str) -> str:
 
 
 async def _claim_and_run(
-    app: App, job: _Job, senders: Mapping[str, Sender], metrics: Metrics | None, worker: str
+    app: App, job: _Job, senders: Mapping[str, Sender], metrics: Metrics | None, worker: str,
+    stop: StopSignal | None = None,
 ) -> DeliveryOutcome:
     now = app.clock()
     claim = await asyncio.to_thread(
@@ -426,22 +443,26 @@ async def _claim_and_run(
                   job.channel_key, job.sub_key, job.window_key)
         return DeliveryOutcome("already", job.channel_key, job.topic, job.window_key,
                                job.target.platform)
-    if claim.attempts > app.settings.delivery.max_attempts:
-        error = f"gave up after {claim.attempts - 1} attempts: {claim.error or 'failed'}"
+    # Attempts a shutdown stopped between parts failed nothing: they do not count.
+    attempts = claim.attempts - len(Progress.decode(claim.message_ids).stops)
+    if attempts > app.settings.delivery.max_attempts:
+        error = f"gave up after {attempts - 1} attempts: {claim.error or 'failed'}"
         await asyncio.to_thread(app.store.mark_failed, claim.id, error, permanent=True,
                                 now=app.clock())
         return await _permanent(app, job, claim, error, senders, metrics)
-    return await _run(app, job, claim, senders, metrics)
+    return await _run(app, job, claim, senders, metrics, stop)
 
 
 async def _run(
     app: App, job: _Job, claim: Delivery, senders: Mapping[str, Sender],
-    metrics: Metrics | None,
+    metrics: Metrics | None, stop: StopSignal | None = None,
 ) -> DeliveryOutcome:
     """Send the claimed window (resuming from the row's recorded progress) and record it."""
     store = app.store
     progress = Progress.decode(claim.message_ids)
-    resumed = progress.plan_id is not None
+    # Resuming, the first unsent part may have been in flight when the last holder died, so
+    # it is looked up first; not when that holder stopped cleanly between parts.
+    verify = progress.plan_id is not None and not progress.stopped_in(claim.attempts - 1)
     base = DeliveryOutcome("failed", job.channel_key, job.topic, job.window_key,
                            job.target.platform, delivery_id=claim.id)
     try:
@@ -462,7 +483,10 @@ async def _run(
         return _with(base, status="empty")
     sender = senders[job.target.platform]
     try:
-        progress = await _send(app, job, claim, sender, digest, progress, resumed, planned_at)
+        progress = await _send(app, job, claim, sender, digest, progress, verify, planned_at,
+                               stop)
+    except _Stopped as e:
+        return await _stop(app, claim, e, base)
     except DeliveryError as e:
         await asyncio.to_thread(store.mark_failed, claim.id, e.reason, permanent=e.permanent,
                                 now=app.clock())
@@ -499,6 +523,38 @@ class _LostClaim(Exception):
     """Another worker took this row over (it judged us dead); stop sending."""
 
 
+class _Stopped(Exception):
+    """Shutdown began: ``progress`` (recorded) is as far as this attempt goes."""
+
+    def __init__(self, progress: Progress, parts: int) -> None:
+        super().__init__(f"stopped after part {len(progress.sent)} of {parts}")
+        self.progress = progress
+        self.parts = parts
+
+
+async def _stop(
+    app: App, claim: Delivery, stopped: _Stopped, base: DeliveryOutcome
+) -> DeliveryOutcome:
+    """Note on the row that this attempt stopped cleanly; it stays ``claimed`` for any worker
+    to resume from the next part. If the note cannot be written, the row is resumed as after
+    a crash (the next part gets looked up or sent again): nothing is lost either way."""
+    progress = stopped.progress
+    done = _with(base, status="stopped", message_ids=progress.sent)
+    try:
+        kept = await asyncio.to_thread(record_progress, app.store, claim.id, claim.worker,
+                                       progress.stopped(claim.attempts))
+    except StoreError as e:
+        log.warning("delivery %s stopped after part %d of %d for shutdown, but the stop was "
+                    "not recorded (%s): the next start resumes it as after a crash", claim.id,
+                    len(progress.sent), stopped.parts, _line(e))
+        return done
+    if not kept:
+        return _with(base, status="already")
+    log.info("delivery %s stopped after part %d of %d for shutdown; the next start resumes it",
+             claim.id, len(progress.sent), stopped.parts)
+    return done
+
+
 async def _plan(
     app: App, job: _Job, claim: Delivery, progress: Progress
 ) -> tuple[Digest | None, Progress, datetime]:
@@ -524,7 +580,7 @@ async def _plan(
         plan_id = await asyncio.to_thread(
             archive_files.save_digest, store, digest, channel_key=job.channel_key, now=now
         )
-        progress = Progress(plan_id, ())
+        progress = replace(progress, plan_id=plan_id, sent=())
         if not await asyncio.to_thread(record_progress, store, claim.id, claim.worker, progress):
             raise _LostClaim()
     return _linked(app, digest, plan_id), progress, now
@@ -592,23 +648,27 @@ async def _send(
     sender: Sender,
     digest: Digest,
     progress: Progress,
-    resumed: bool,
+    verify: bool,
     planned_at: datetime,
+    stop: StopSignal | None = None,
 ) -> Progress:
-    """Send the parts not yet recorded, recording each; returns the final progress."""
+    """Send the parts not yet recorded, recording each; returns the final progress. Once
+    ``stop`` is set no further part is started (``_Stopped``); the one in flight finishes."""
     target = job.target
     if not isinstance(sender, PartSender):
         if progress.sent:  # a whole-digest sender that got this far already finished
             return progress
         ids = await sender.send(target, digest)
-        return Progress(progress.plan_id, tuple(ids))
+        return replace(progress, sent=tuple(ids))
     parts = sender.parts(target, digest)
     channel = f"{target.platform}:{target.channel_id or target.webhook or target.name}"
     async with app.channel_locks.setdefault(channel, asyncio.Lock()):
         for index in range(len(progress.sent), len(parts)):
+            if stop is not None and stop.is_set():
+                raise _Stopped(progress, len(parts))
             ref = f"{claim.id}:{index}"
             found: str | None = None
-            if resumed and index == len(progress.sent) and isinstance(sender, VerifyingSender):
+            if verify and index == len(progress.sent) and isinstance(sender, VerifyingSender):
                 found = await _verify(sender, target, ref, planned_at)
             message_id = found or await sender.send_part(target, parts[index], ref=ref)
             progress = progress.add(message_id)
@@ -694,9 +754,12 @@ def claim_abandoned(
     host: str | None = None, alive: Callable[[int], bool] | None = None,
     starting: bool = True,
 ) -> bool:
-    """Whether the worker holding ``delivery`` is gone: it is this worker id from before a
-    restart (``starting``), a process of this host that no longer runs, or the claim is older
-    than ``stale_after`` (no send takes that long)."""
+    """Whether the worker holding ``delivery`` is gone: it stopped this attempt for shutdown
+    (and said so on the row), it is this worker id from before a restart (``starting``), a
+    process of this host that no longer runs, or the claim is older than ``stale_after`` (no
+    send takes that long)."""
+    if Progress.decode(delivery.message_ids).stopped_in(delivery.attempts):
+        return True
     if delivery.worker == me:
         return starting or now - delivery.claimed_at > stale_after
     if now - delivery.claimed_at > stale_after:
@@ -725,25 +788,45 @@ async def resolve_pending(
     worker: str | None = None,
     stale_after: timedelta = STALE_CLAIM,
     starting: bool = True,
+    stop: StopSignal | None = None,
 ) -> list[DeliveryOutcome]:
-    """Finish the windows a dead process left claimed, never resending what the ledger
-    records as sent. With ``starting`` (before the scheduler runs any delivery of this
+    """Finish the windows a dead or stopped process left claimed, never resending what the
+    ledger records as sent. With ``starting`` (before the scheduler runs any delivery of this
     worker) this worker's own claims count as a dead predecessor's; later calls
-    (``starting=False``) take only claims of dead processes and stale ones."""
+    (``starting=False``) take only claims of dead processes, stopped ones and stale ones.
+    Once ``stop`` is set, no further row is taken (and the one being sent stops between
+    parts)."""
     me = worker or worker_id()
     now = app.clock()
     pending = await asyncio.to_thread(app.store.pending_deliveries, now + timedelta(seconds=1))
     outcomes: list[DeliveryOutcome] = []
     subs: dict[tuple[str, str], Subscription] | None = None
     for row in pending:
+        if stop is not None and stop.is_set():
+            break
         if not claim_abandoned(row, me=me, now=now, stale_after=stale_after,
                                starting=starting):
             continue
+        # ``pending`` was read before the rows above were resumed (which takes a while):
+        # another worker may have taken this one over since, so decide on a fresh read.
+        fresh = await asyncio.to_thread(app.store.get_delivery, row.id)
+        if (fresh is None or fresh.status != "claimed" or fresh.attempts != row.attempts
+                or fresh.worker != row.worker):
+            continue
+        row = fresh
         progress = Progress.decode(row.message_ids)
-        await asyncio.to_thread(app.store.mark_failed, row.id, "worker died mid-send",
-                                permanent=False, now=app.clock())
-        log.warning("resolving delivery %s left by %s: %d parts recorded as sent",
-                    row.id, row.worker, len(progress.sent))
+        if progress.stopped_in(row.attempts):
+            # Stopped for shutdown between parts: nothing failed, so no error is written
+            # (the earlier one, if any, is kept); the store hands over only failed rows.
+            await asyncio.to_thread(app.store.mark_failed, row.id, row.error or "",
+                                    permanent=False, now=app.clock())
+            log.info("resuming delivery %s stopped for shutdown by %s: %d parts recorded as "
+                     "sent", row.id, row.worker, len(progress.sent))
+        else:
+            await asyncio.to_thread(app.store.mark_failed, row.id, "worker died mid-send",
+                                    permanent=False, now=app.clock())
+            log.warning("resolving delivery %s left by %s: %d parts recorded as sent",
+                        row.id, row.worker, len(progress.sent))
         if progress.plan_id is None:
             # Nothing was sent. A scheduled window is retaken by its next tick within the
             # grace period; a manual post died with its command.
@@ -760,7 +843,7 @@ async def resolve_pending(
                    sub=sub)
         if unavailable(app, target, senders) is not None:
             continue
-        outcomes.append(await _claim_and_run(app, job, senders, metrics, me))
+        outcomes.append(await _claim_and_run(app, job, senders, metrics, me, stop))
     return outcomes
 
 
@@ -789,6 +872,7 @@ __all__ = [
     "PartSender",
     "PostResult",
     "Skipped",
+    "StopSignal",
     "VerifyingSender",
     "build_window_digest",
     "claim_abandoned",

@@ -5,10 +5,12 @@ Start: store (migrated) -> metrics -> senders -> finish deliveries a dead proces
 when ``retention.articles`` is set) -> the chat gateways (Discord bot, Slack Socket Mode), only
 on the worker holding the ``gateway`` lease.
 Stop (SIGTERM/SIGINT, within ``delivery.shutdown_grace`` + 4 s: 9 s by default): no new jobs,
-in-flight deliveries get ``delivery.shutdown_grace`` to finish (else they are cancelled and stay
-``claimed`` in the ledger, and the next start resolves them: a message the platform accepted but
-had not answered yet is then posted again), then the gateways, the HTTP server, the senders and
-the store close. Each ledger transition is one transaction, so nothing is ever half-written.
+and a delivery starts no further message part; the part in flight gets ``delivery.shutdown_grace``
+to finish (the row then stays ``claimed`` with the parts sent, noted as stopped, and any worker
+resumes it from the next part; if the grace runs out first, the delivery is cancelled and the
+next start resolves it as after a crash: a message the platform accepted but had not answered
+yet is then posted again), then the gateways, the HTTP server, the senders and the store
+close. Each ledger transition is one transaction, so nothing is ever half-written.
 
 The start and stop lines are logged at INFO (alerting on warnings must not fire at every
 restart) on their own logger, ``bot.runner.lifecycle``, which ``run`` shows without ``-v``.
@@ -113,7 +115,7 @@ async def _serve(settings: Settings, port: int) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    service = Service(app, port=port)
+    service = Service(app, port=port, stopping=stop)  # the signal stops deliveries at once
     try:
         await service.start()
         await stop.wait()
@@ -141,6 +143,8 @@ class Service:
     bound_port: int | None = None
     prune_first: float = PRUNE_FIRST.total_seconds()  # retention: first prune after start
     prune_every: float = PRUNE_EVERY.total_seconds()
+    # Set on SIGTERM (or by ``stop``): deliveries start no further message part.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _web: web.AppRunner | None = None
@@ -150,14 +154,15 @@ class Service:
     async def start(self) -> None:
         app = self.app
         self.senders = dict(await self._stack.enter_async_context(open_senders(app)))
-        await resolve_pending(app, self.senders, metrics=self.metrics, worker=self.worker)
+        await resolve_pending(app, self.senders, metrics=self.metrics, worker=self.worker,
+                              stop=self.stopping)
         notifier = self._notice if app.settings.admin_channel else None
         self.poller = Poller(app, worker_id=self.worker, metrics=self.metrics,
                              notifier=notifier)
         prune = self._prune if app.settings.retention.max_age is not None else None
         self.scheduler = DigestScheduler(app, deliver=self._deliver, poll=self._poll,
                                          prune=prune, prune_every=self.prune_every,
-                                         prune_first=self.prune_first)
+                                         prune_first=self.prune_first, stopping=self.stopping)
         slack_mode = self._slack_mode()
         if slack_mode in ("http", "socket"):
             from bot.slack_app import make_slack_app
@@ -200,6 +205,7 @@ class Service:
     async def stop(self) -> None:
         """Stop within ``stop_budget`` seconds; each step bounded, none raises."""
         deadline = time.monotonic() + self.stop_budget
+        self.stopping.set()
         if self.scheduler is not None:
             drain = self.app.settings.delivery.shutdown_grace_seconds
             await _quietly(self.scheduler.shutdown(timeout=drain), "scheduler")
@@ -223,7 +229,8 @@ class Service:
 
     async def _deliver(self, sub: Subscription, slot: datetime) -> DeliveryOutcome:
         return await deliver_subscription(self.app, sub, slot, self.senders,
-                                          metrics=self.metrics, worker=self.worker)
+                                          metrics=self.metrics, worker=self.worker,
+                                          stop=self.stopping)
 
     async def _poll(self) -> None:
         assert self.poller is not None
@@ -246,7 +253,8 @@ class Service:
     async def _start_scheduler(self) -> None:
         """Start the scheduler (its catch-up delivers missed windows), then every
         ``RETRY_EVERY`` seconds finish windows other (dead) workers left claimed and retry
-        failed ones; the ledger keeps all of it from double posting."""
+        failed ones; the ledger keeps all of it from double posting. A resume runs as a
+        tracked job, so shutdown lets its part in flight finish as it does a scheduled one's."""
         scheduler = self.scheduler
         assert scheduler is not None
         await scheduler.start()
@@ -255,8 +263,10 @@ class Service:
             if not scheduler.alive:
                 return
             try:
-                await resolve_pending(self.app, self.senders, metrics=self.metrics,
-                                      worker=self.worker, starting=False)
+                await scheduler.track(
+                    resolve_pending(self.app, self.senders, metrics=self.metrics,
+                                    worker=self.worker, starting=False, stop=self.stopping),
+                    "resuming deliveries")
                 await scheduler.catch_up([job_id(s) for s in scheduler.subscriptions()])
             except DigestbotError as e:
                 log.error("retrying deliveries failed: %s", e)

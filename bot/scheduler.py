@@ -144,6 +144,7 @@ class DigestScheduler:
         prune: Poll | None = None,
         prune_every: float = 86400.0,
         prune_first: float = 120.0,
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self.app = app
         self.deliver = deliver
@@ -157,6 +158,9 @@ class DigestScheduler:
         self.prune = prune
         self.prune_every = prune_every
         self.prune_first = prune_first
+        # Set when shutdown begins (by ``shutdown``, or earlier by whoever passed it in):
+        # ``deliver`` hands it to the delivery, which then starts no further message part.
+        self.stopping = stopping if stopping is not None else asyncio.Event()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._entries: dict[str, _Entry] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -195,11 +199,13 @@ class DigestScheduler:
         return await self.catch_up(list(self._entries))
 
     async def shutdown(self, timeout: float = 8.0) -> None:
-        """Stop starting jobs, let running ones finish (up to ``timeout`` s: the runner's
+        """Stop starting jobs, tell running deliveries to start no further message part
+        (``stopping``), let them finish the part in flight (up to ``timeout`` s: the runner's
         ``delivery.shutdown_grace``), cancel what is left, then stop.
 
         Cancelling here, while the senders are still open, leaves a cut delivery ``claimed``
         for the next start to resolve, rather than failing it on a closed connection."""
+        self.stopping.set()
         if self._scheduler.state == STATE_RUNNING:
             self._scheduler.pause()
         if self._running:
@@ -357,6 +363,11 @@ class DigestScheduler:
             await self._tracked(self.prune(), "prune")
         except asyncio.CancelledError:  # each batch is one transaction: nothing half-done
             log.info("prune interrupted by shutdown")
+
+    async def track(self, work: Awaitable[Any], what: str) -> None:
+        """Run ``work`` (a job run outside the scheduler's own triggers) as a task
+        ``shutdown`` waits for, like the scheduled ones; an error is logged, never raised."""
+        await self._tracked(work, what)
 
     async def _tracked(self, work: Awaitable[Any], what: str) -> None:
         """Run ``work`` as a task shutdown can wait for; an error is logged, never raised."""
