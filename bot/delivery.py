@@ -815,16 +815,19 @@ async def resolve_pending(
             continue
         row = fresh
         progress = Progress.decode(row.message_ids)
-        if progress.stopped_in(row.attempts):
-            # Stopped for shutdown between parts: nothing failed, so no error is written
-            # (the earlier one, if any, is kept); the store hands over only failed rows.
-            await asyncio.to_thread(app.store.mark_failed, row.id, row.error or "",
-                                    permanent=False, now=app.clock())
+        stopped = progress.stopped_in(row.attempts)
+        # Stopped for shutdown between parts: nothing failed, so no error is written (the
+        # earlier one, if any, is kept). The hand-back holds only while the row is still the
+        # claim read above: a rescuer that lost the race to another takes nothing.
+        error = (row.error or "") if stopped else "worker died mid-send"
+        released = await asyncio.to_thread(app.store.release_claim, row.id, error,
+                                           worker=row.worker, attempts=row.attempts)
+        if not released:
+            continue
+        if stopped:
             log.info("resuming delivery %s stopped for shutdown by %s: %d parts recorded as "
                      "sent", row.id, row.worker, len(progress.sent))
         else:
-            await asyncio.to_thread(app.store.mark_failed, row.id, "worker died mid-send",
-                                    permanent=False, now=app.clock())
             log.warning("resolving delivery %s left by %s: %d parts recorded as sent",
                         row.id, row.worker, len(progress.sent))
         if progress.plan_id is None:

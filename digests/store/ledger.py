@@ -152,6 +152,25 @@ def mark_failed(
     return conn.execute(stmt).rowcount == 1
 
 
+def release_claim(
+    conn: Connection, delivery_id: int, error: str, *, worker: str, attempts: int
+) -> bool:
+    """Hand a claimed row back (``failed``: claimable again) only while it is still the claim
+    judged abandoned: the same worker and attempt. False when another worker took it over
+    first (a new claim, or a row already handed back), so two rescuers never both resend."""
+    stmt = (
+        sa.update(deliveries)
+        .where(
+            deliveries.c.id == delivery_id,
+            deliveries.c.status == "claimed",
+            deliveries.c.worker == worker,
+            deliveries.c.attempts == attempts,
+        )
+        .values(status="failed", error=error)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
 def pending(conn: Connection, older_than: datetime) -> list[Delivery]:
     stmt = (
         sa.select(deliveries)

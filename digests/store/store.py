@@ -559,6 +559,14 @@ class Store:
         with self._tx(write=True) as conn:
             ledger.mark_failed(conn, delivery_id, error, permanent=permanent, now=now)
 
+    def release_claim(self, delivery_id: int, error: str, *, worker: str, attempts: int) -> bool:
+        """Hand back a claim a dead or stopped worker left, if no one else has yet: the row
+        becomes ``failed`` (claimable) only while ``worker`` still holds it at ``attempts``.
+        True for the one caller that did it."""
+        with self._tx(write=True) as conn:
+            return ledger.release_claim(conn, delivery_id, error, worker=worker,
+                                        attempts=attempts)
+
     def pending_deliveries(self, older_than: datetime) -> list[Delivery]:
         """Claimed before ``older_than`` and never marked: the worker died mid-send."""
         older_than = _aware(older_than, "older_than")

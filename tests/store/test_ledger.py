@@ -134,3 +134,19 @@ def test_progress_is_recorded_only_by_the_claim_holder(store: Store) -> None:
     assert not store.record_delivery_progress(d.id, ["plan:7"], worker="a")
     final = store.get_delivery(d.id)
     assert final is not None and final.message_ids == ("1700000000.000100", "1700000000.000200")
+
+
+def test_an_abandoned_claim_is_handed_back_once(store: Store) -> None:
+    """Two workers that both judged a claim abandoned: only the first hand-back holds, and
+    one made from a stale read never undoes the claim another worker took since."""
+    d = store.claim_delivery("desk", "security", "w", worker="dead:1", now=NOW)
+    assert d is not None and d.attempts == 1
+    assert store.release_claim(d.id, "worker died mid-send", worker="dead:1", attempts=1)
+    assert not store.release_claim(d.id, "worker died mid-send", worker="dead:1", attempts=1)
+    rescued = store.claim_delivery("desk", "security", "w", worker="b", now=NOW)
+    assert rescued is not None and rescued.worker == "b" and rescued.attempts == 2
+    # The second rescuer, acting on what it read before: nothing changes.
+    assert not store.release_claim(d.id, "worker died mid-send", worker="dead:1", attempts=1)
+    row = store.get_delivery(d.id)
+    assert row is not None and row.status == "claimed" and row.worker == "b"
+    assert store.claim_delivery("desk", "security", "w", worker="c", now=NOW) is None

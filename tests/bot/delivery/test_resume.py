@@ -7,6 +7,7 @@ again only when that lookup is impossible -- at most one duplicate message per c
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -127,3 +128,23 @@ def test_own_claims_are_abandoned_only_at_start_or_when_stale() -> None:
     assert claim_abandoned(fresh, me="me:1", now=NOW, starting=True)
     assert not claim_abandoned(fresh, me="me:1", now=NOW, starting=False)
     assert claim_abandoned(stale, me="me:1", now=NOW, starting=False)
+
+
+async def test_two_rescuers_of_one_crashed_delivery_send_each_part_once(
+    app: App, store: Store, big_sub: Subscription, senders: dict[str, Sender],
+    slack_api: HistorySlackApi,
+) -> None:
+    """Two workers find the same crashed row at once: one hands it back and resumes it, the
+    other takes nothing (the hand-back holds only for the claim both read)."""
+    _many_stories(store)
+    delivery_id = await _crash_mid_part(app, big_sub, senders, slack_api)
+    # stale_after < 0: every claim counts as stale, so both judge the row abandoned at once.
+    rescues = await asyncio.gather(*(
+        resolve_pending(app, senders, worker=w, stale_after=timedelta(seconds=-1),
+                        starting=False)
+        for w in ("other:2", "other:3")
+    ))
+    outcomes = [o for found in rescues for o in found]
+    assert [o.status for o in outcomes] == ["delivered"]
+    parts = len(outcomes[0].message_ids)
+    assert slack_api.refs() == [f"{delivery_id}:{i}" for i in range(parts)]  # each once
