@@ -819,7 +819,7 @@ async def resolve_pending(
         # Stopped for shutdown between parts: nothing failed, so no error is written (the
         # earlier one, if any, is kept). The hand-back holds only while the row is still the
         # claim read above: a rescuer that lost the race to another takes nothing.
-        error = (row.error or "") if stopped else "worker died mid-send"
+        error = row.error if stopped else "worker died mid-send"
         released = await asyncio.to_thread(app.store.release_claim, row.id, error,
                                            worker=row.worker, attempts=row.attempts)
         if not released:

@@ -153,7 +153,7 @@ def mark_failed(
 
 
 def release_claim(
-    conn: Connection, delivery_id: int, error: str, *, worker: str, attempts: int
+    conn: Connection, delivery_id: int, error: str | None, *, worker: str, attempts: int
 ) -> bool:
     """Hand a claimed row back (``failed``: claimable again) only while it is still the claim
     judged abandoned: the same worker and attempt. False when another worker took it over

@@ -559,7 +559,9 @@ class Store:
         with self._tx(write=True) as conn:
             ledger.mark_failed(conn, delivery_id, error, permanent=permanent, now=now)
 
-    def release_claim(self, delivery_id: int, error: str, *, worker: str, attempts: int) -> bool:
+    def release_claim(
+        self, delivery_id: int, error: str | None, *, worker: str, attempts: int
+    ) -> bool:
         """Hand back a claim a dead or stopped worker left, if no one else has yet: the row
         becomes ``failed`` (claimable) only while ``worker`` still holds it at ``attempts``.
         True for the one caller that did it."""

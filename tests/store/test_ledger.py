@@ -150,3 +150,12 @@ def test_an_abandoned_claim_is_handed_back_once(store: Store) -> None:
     row = store.get_delivery(d.id)
     assert row is not None and row.status == "claimed" and row.worker == "b"
     assert store.claim_delivery("desk", "security", "w", worker="c", now=NOW) is None
+
+
+def test_a_stopped_claim_is_handed_back_without_an_error(store: Store) -> None:
+    """A worker stopped for shutdown failed nothing: its row is handed back with no error."""
+    d = store.claim_delivery("desk", "security", "w", worker="a", now=NOW)
+    assert d is not None
+    assert store.release_claim(d.id, None, worker="a", attempts=1)
+    row = store.get_delivery(d.id)
+    assert row is not None and row.status == "failed" and row.error is None
