@@ -46,7 +46,7 @@ from bot.types import CommandContext, Reply
 from digests.errors import DigestbotError, SourceError, StoreError, UsageError, first_line
 from digests.models import SourceLink
 from digests.queries import answer_question, topic_digest
-from digests.settings import Settings
+from digests.settings import Settings, SourceSettings
 from digests.store.types import FeedState, Subscription
 from digests.timewindow import parse_window
 
@@ -486,21 +486,23 @@ async def _feeds(app: App, untrusted: Untrusted) -> Reply:
     feeds added at run time. Other stored rows (a one-off ``ingest``, a feed taken out of the
     config) are not polled and not listed."""
 
-    def read() -> tuple[dict[str, str | None], list[FeedState]]:
-        return configured_feeds(app.settings), app.store.list_feeds()
+    def read() -> tuple[dict[str, str | None], list[FeedState], list[SourceSettings]]:
+        # A feed list (OPML, by content, whatever its suffix) shows as its feeds, above.
+        local = [s for s in app.settings.sources if s.path and not _lists_feeds(s.path)]
+        return configured_feeds(app.settings), app.store.list_feeds(), local
 
-    configured, stored = await asyncio.to_thread(read)
+    configured, stored, local = await asyncio.to_thread(read)
     states = {f.url: f for f in stored}
     lines = ["Feeds:"]
     tz = app.settings.timezone
     for url, name in configured.items():
         shown = untrusted(name) if name else url
         lines.append(_feed_line(shown, states.pop(url, None), tz))
-    for source in app.settings.sources:
-        if source.path is not None and not source.path.lower().endswith(".opml"):
-            # Chat users need not see the bot's file system: the folder's or file's own name.
-            shown = source.name or PurePath(source.path).name or "local files"
-            lines.append(f"{untrusted(shown)} - local files on the bot's host")
+    for source in local:
+        assert source.path is not None
+        # Chat users need not see the bot's file system: the folder's or file's own name.
+        shown = source.name or PurePath(source.path).name or "local files"
+        lines.append(f"{untrusted(shown)} - local files on the bot's host")
     for url, state in states.items():
         if state.added:
             name = _feed_name(state.title, url, untrusted)
@@ -508,6 +510,16 @@ async def _feeds(app: App, untrusted: Untrusted) -> Reply:
     if len(lines) == 1:
         return Reply(text=f"No feeds are followed. {USAGE['feeds']}")
     return Reply(text="\n".join(lines))
+
+
+def _lists_feeds(path: str) -> bool:
+    """Whether a configured ``path`` is an OPML list of feeds (by content, as ingest reads it)."""
+    from digests.sources.files import is_opml_file, local_path
+
+    try:
+        return is_opml_file(local_path(path))
+    except SourceError:
+        return False  # unreadable or an odd scheme: shown as local files, polling says why
 
 
 async def _feeds_add(

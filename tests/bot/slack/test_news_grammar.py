@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -123,6 +124,26 @@ async def test_feeds_show_health_of_configured_and_added_feeds(app: App) -> None
     )
     assert len(lines) == 5 and "Once" not in reply.text
     assert reply.ephemeral
+
+
+async def test_a_feed_list_saved_as_xml_shows_its_feeds_not_local_files(
+    app: App, tmp_path: Path
+) -> None:
+    opml = tmp_path / "subscriptions.xml"  # some readers export OPML under .xml
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>Mine</title></head><body>'
+        '<outline type="rss" text="Harbour Wire" xmlUrl="https://feeds.example/harbour.xml"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    app.settings = app.settings.model_copy(update={"sources": (
+        SourceSettings(path=str(opml)), SourceSettings(path=str(articles)),
+    )})
+    lines = (await handle_command(app, "feeds", CTX)).text.splitlines()
+    assert lines[1].startswith("Harbour Wire - ")
+    assert lines[2:] == ["articles - local files on the bot's host"]  # the list is not one
 
 
 async def test_unexpected_failure_is_logged_not_shown(
