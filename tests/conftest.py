@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from digests.store import Store
+from tests.cli.harness import Run, run_main
 
 PG_ADMIN_URL = os.environ.get(
     "DIGESTBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -75,3 +76,23 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(f"sqlite:///{tmp_path / 'data' / 'digestbot.db'}")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def store_cli(
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., Run]:
+    """``store_cli("ingest", URL, "--json")``: the real CLI in this process on ``store_url``
+    (both backends), run from an empty folder with no config or chat token from the
+    environment."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DIGESTBOT_CONFIG", "DIGESTBOT_DATABASE_URL", "SLACK_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*args: str) -> Run:
+        return run_main(capsys, *args, "--db", store_url)
+
+    return run

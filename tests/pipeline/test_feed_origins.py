@@ -7,7 +7,6 @@ keyed by the URL polled, so a feed that redirects keeps one identity. SQLite and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from digests.store.db import create_engine, parse_url
-from tests.cli.harness import Run, run_main
+from tests.cli.harness import Run
 
 Cli = Callable[..., Run]
 Rows = Callable[[], list[tuple[Any, ...]]]
@@ -65,24 +64,6 @@ FEED_B = [("1", "https://b.example/?p=1", "b1"), ("2", "https://b.example/?p=2",
 
 
 @pytest.fixture
-def cli(
-    store_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    """``cli("ingest", URL, "--json")``: the real CLI in this process, on ``store_url``."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("DIGESTBOT_CONFIG", "DIGESTBOT_DATABASE_URL", "SLACK_BOT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-
-    def run(*args: str) -> Run:
-        return run_main(capsys, *args, "--db", store_url)
-
-    return run
-
-
-@pytest.fixture
 def rows(store_url: str) -> Iterator[Rows]:
     """The stored (source, origin, guid, body) rows, sorted."""
     engine = create_engine(parse_url(store_url))
@@ -102,64 +83,64 @@ def serve(server: HTTPServer, path: str, feed: str) -> str:
 
 
 def test_two_feeds_with_one_title_and_guids_are_both_stored(
-    cli: Cli, httpserver: HTTPServer, rows: Rows
+    store_cli: Cli, httpserver: HTTPServer, rows: Rows
 ) -> None:
     a = serve(httpserver, "/a.xml", rss(FEED_A))
     b = serve(httpserver, "/b.xml", rss(FEED_B))
 
-    assert cli("ingest", a, "--json").json() == {"new": 2, "duplicates": 0, "failed": []}
-    assert cli("ingest", b, "--json").json() == {"new": 2, "duplicates": 0, "failed": []}
+    assert store_cli("ingest", a, "--json").json() == {"new": 2, "duplicates": 0, "failed": []}
+    assert store_cli("ingest", b, "--json").json() == {"new": 2, "duplicates": 0, "failed": []}
 
     stored = rows()
     assert [(s, o, g) for s, o, g, _ in stored] == [
         ("News", a, "1"), ("News", a, "2"), ("News", b, "1"), ("News", b, "2")
     ]  # the name shown stays the feed's title; the origin is the URL polled
-    assert cli("ingest", a, b, "--json").json() == {"new": 0, "duplicates": 4, "failed": []}
-    again = cli("ingest", a, b)
+    assert store_cli("ingest", a, b, "--json").json() == {"new": 0, "duplicates": 4, "failed": []}
+    again = store_cli("ingest", a, b)
     assert again.code == 0 and again.out.strip() == "0 new, 4 duplicates, 0 failed"
     assert rows() == stored
 
 
-def test_both_feeds_in_one_run(cli: Cli, httpserver: HTTPServer) -> None:
+def test_both_feeds_in_one_run(store_cli: Cli, httpserver: HTTPServer) -> None:
     a = serve(httpserver, "/a.xml", rss(FEED_A))
     b = serve(httpserver, "/b.xml", rss(FEED_B))
-    assert cli("ingest", a, b, "--json").json() == {"new": 4, "duplicates": 0, "failed": []}
-    assert cli("ingest", b, a, "--json").json() == {"new": 0, "duplicates": 4, "failed": []}
+    assert store_cli("ingest", a, b, "--json").json() == {"new": 4, "duplicates": 0, "failed": []}
+    assert store_cli("ingest", b, a, "--json").json() == {"new": 0, "duplicates": 4, "failed": []}
 
 
 def test_a_revision_needs_the_same_feed(
-    cli: Cli, httpserver: HTTPServer, rows: Rows
+    store_cli: Cli, httpserver: HTTPServer, rows: Rows
 ) -> None:
     """Feed B, same title, carries A's item 1 (same GUID, same link) in other words: a
     duplicate, not an edit of A's article. A's own edit of it is stored over the old text."""
     a = serve(httpserver, "/a.xml", rss(FEED_A))
-    assert cli("ingest", a, "--json").json()["new"] == 2
+    assert store_cli("ingest", a, "--json").json()["new"] == 2
     b = serve(httpserver, "/b.xml", rss([("1", "https://a.example/?p=1", "edit")]))
 
-    run = cli("ingest", b)
+    run = store_cli("ingest", b)
     assert run.out.strip() == "0 new, 1 duplicates, 0 failed"
     assert [body for _s, _o, _g, body in rows()] == [TEXTS["a1"], TEXTS["a2"]]
 
     httpserver.clear()
     serve(httpserver, "/a.xml", rss([("1", "https://a.example/?p=1", "edit"), FEED_A[1]]))
-    run = cli("ingest", a)
+    run = store_cli("ingest", a)
     assert run.out.strip() == "0 new, 2 duplicates (1 updated), 0 failed"
     assert [body for _s, _o, _g, body in rows()] == [TEXTS["edit"], TEXTS["a2"]]
 
 
 def test_a_redirecting_feed_keeps_the_url_polled(
-    cli: Cli, httpserver: HTTPServer, rows: Rows
+    store_cli: Cli, httpserver: HTTPServer, rows: Rows
 ) -> None:
     """The feed moves behind its configured URL (a CDN, a new host) and its items get new
     links and words: the same GUIDs from the same URL polled are the same items."""
     polled = httpserver.url_for("/feed")
     first = serve(httpserver, "/v1.xml", rss(FEED_A))
     httpserver.expect_request("/feed").respond_with_data("", 301, {"Location": first})
-    assert cli("ingest", polled, "--json").json()["new"] == 2
+    assert store_cli("ingest", polled, "--json").json()["new"] == 2
     assert {o for _s, o, _g, _b in rows()} == {polled}
 
     httpserver.clear()
     moved = [("1", "https://a.example/pay-deal", "edit"), ("2", "https://a.example/t", "a2-moved")]
     second = serve(httpserver, "/v2.xml", rss(moved))
     httpserver.expect_request("/feed").respond_with_data("", 301, {"Location": second})
-    assert cli("ingest", polled, "--json").json() == {"new": 0, "duplicates": 2, "failed": []}
+    assert store_cli("ingest", polled, "--json").json() == {"new": 0, "duplicates": 2, "failed": []}

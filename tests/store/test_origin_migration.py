@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from digests.store import migrate
 from digests.store.db import create_engine, parse_url
 from digests.store.schema import UTCDateTime
 from digests.store.urls import canonical_url
-from tests.cli.harness import Run, run_main
+from tests.cli.harness import Run
 from tests.pipeline.test_feed_origins import TEXTS, rss
 
 Cli = Callable[..., Run]
@@ -45,19 +44,6 @@ def engine(store_url: str) -> Iterator[sa.Engine]:
     engine = create_engine(parse_url(store_url))
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def cli(
-    store_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    monkeypatch.chdir(tmp_path)
-    for name in ("DIGESTBOT_CONFIG", "DIGESTBOT_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return lambda *args: run_main(capsys, *args, "--db", store_url)
 
 
 def _old_row(article_id: int, source: str, guid: str | None, url: str, text: str) -> dict[str, Any]:
@@ -130,7 +116,7 @@ def _origins(engine: sa.Engine) -> dict[int, str]:
 
 
 def test_upgrade_keys_old_rows_and_old_feeds_bring_nothing_new(
-    engine: sa.Engine, cli: Cli, httpserver: HTTPServer
+    engine: sa.Engine, store_cli: Cli, httpserver: HTTPServer
 ) -> None:
     feeds = {
         name: (httpserver.url_for(f"/{name}.xml"), title)
@@ -151,7 +137,7 @@ def test_upgrade_keys_old_rows_and_old_feeds_bring_nothing_new(
     assert (_count(engine, "article_topics"), _count(engine, "article_bands")) == (5, 5)
     uniques = {u["name"] for u in sa.inspect(engine).get_unique_constraints("articles")}
     assert "uq_articles_guid_origin" in uniques and "uq_articles_source_guid" not in uniques
-    found = cli("search", "harvest olive", "--json")
+    found = store_cli("search", "harvest olive", "--json")
     assert [hit["url"] for hit in found.json()] == ["https://local.example/x"], found.err
 
     # The feeds now: the same GUIDs under new links and in new words.
@@ -160,21 +146,21 @@ def test_upgrade_keys_old_rows_and_old_feeds_bring_nothing_new(
     for name, items, title in (("a", a_now, "News"), ("c", c_now, "Solo")):
         httpserver.expect_request(f"/{name}.xml").respond_with_data(rss(items, title=title))
     urls = [feeds["a"][0], feeds["c"][0]]
-    assert cli("ingest", *urls, "--json").json() == {"new": 0, "duplicates": 3, "failed": []}
+    assert store_cli("ingest", *urls, "--json").json() == {"new": 0, "duplicates": 3, "failed": []}
 
     # Feed b, also "News", with a GUID no row has: new, and keyed by its own URL.
     httpserver.expect_request("/b.xml").respond_with_data(
         rss([("3", "https://b.example/3", "fresh")], title="News")
     )
-    run = cli("ingest", feeds["b"][0], "--json")
+    run = store_cli("ingest", feeds["b"][0], "--json")
     assert run.code == 0 and run.json()["new"] == 1, run.err
     assert _origins(engine)[6] == feeds["b"][0]
-    run = cli("search", "mountain village school", "--json")  # FTS triggers made again
+    run = store_cli("search", "mountain village school", "--json")  # FTS triggers made again
     assert run.code == 0 and [h["url"] for h in run.json()] == ["https://c.example/?p=1"]
 
 
 def test_down_to_0006_keeps_rows_and_up_again(
-    engine: sa.Engine, cli: Cli, httpserver: HTTPServer
+    engine: sa.Engine, store_cli: Cli, httpserver: HTTPServer
 ) -> None:
     """At head, two feeds titled "News" both store a GUID "1"; 0006 holds one (source, guid):
     the later row loses its GUID and stays. Up again, both feeds being titled "News", both
@@ -184,8 +170,8 @@ def test_down_to_0006_keeps_rows_and_up_again(
             rss([("1", f"https://{name}.example/1", key)])
         )
     urls = [httpserver.url_for("/a.xml"), httpserver.url_for("/b.xml")]
-    assert cli("ingest", urls[0], "--json").json()["new"] == 1
-    assert cli("ingest", urls[1], "--json").json()["new"] == 1
+    assert store_cli("ingest", urls[0], "--json").json()["new"] == 1
+    assert store_cli("ingest", urls[1], "--json").json()["new"] == 1
     before = _count(engine, "article_topics")
 
     with engine.connect() as conn, conn.begin():
@@ -205,4 +191,4 @@ def test_down_to_0006_keeps_rows_and_up_again(
 
     migrate.upgrade(engine)
     assert _origins(engine) == {1: "source:News", 2: "source:News"}
-    assert cli("ingest", *urls, "--json").json() == {"new": 0, "duplicates": 2, "failed": []}
+    assert store_cli("ingest", *urls, "--json").json() == {"new": 0, "duplicates": 2, "failed": []}
