@@ -12,6 +12,7 @@ a truncated document: one that is not well-formed and does not end with its root
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -26,11 +27,13 @@ import feedparser
 
 from digests.errors import NotAFeedError, SourceError
 from digests.models import ITEM_FRAGMENT, Article
+from digests.sources import feedparser_quirks
 from digests.sources.discover import feed_links
 from digests.sources.htmltext import collapse, html_fragment_to_text, plain_text
 from digests.sources.sniff import FEED_ROOTS, local_name, markup_text, xml_root
 
 log = logging.getLogger(__name__)
+feedparser_quirks.apply()
 
 TITLE_WORDS = 12  # words of the body used as a title when an entry has none
 _WEB_SCHEMES = ("http", "https")
@@ -50,6 +53,7 @@ _HTML_START = re.compile(
     rb"\A\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>])", re.I | re.S
 )
 _TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _FOOTER = re.compile(
     r"(?:The (?:post|article|story) .{1,400}? (?:appeared first|first appeared) on"
     r"|This (?:post|article|story) (?:was )?(?:originally|first) "
@@ -211,8 +215,9 @@ def _article_from_entry(entry: Mapping[str, Any], feed: _Feed, source: str) -> A
 
 
 def _entry_body(entry: Mapping[str, Any]) -> str:
-    """Full content when the feed has it (the longest part), else the summary/description;
-    without the publisher's "The post ... appeared first on ..." footer."""
+    """Full content when the feed has it (the longest part), else the summary/description,
+    else a Media RSS description (a video's); without the publisher's "The post ... appeared
+    first on ..." footer."""
     best = ""
     for part in entry.get("content") or ():
         text = _to_text(part.get("value") or "", part.get("type") or "text/html")
@@ -221,6 +226,8 @@ def _entry_body(entry: Mapping[str, Any]) -> str:
     if not best:
         detail = entry.get("summary_detail") or {}
         best = _to_text(entry.get("summary") or "", detail.get("type") or "text/html")
+    if not best:
+        best = _to_text(str(entry.get(feedparser_quirks.MEDIA_DESCRIPTION) or ""), "text/plain")
     return _without_footer(best)
 
 
@@ -243,9 +250,15 @@ def _text_field(obj: Mapping[str, Any], key: str) -> str:
 
 
 def _to_text(value: str, content_type: str) -> str:
-    """HTML reduced to text; "plain" text that carries tags anyway is treated as HTML too."""
+    """HTML reduced to text; "plain" text that carries tags anyway is treated as HTML too, and
+    so does plain text that carries character references (Blogger's text summaries say
+    ``&nbsp;`` where they mean a space: escaped once too often)."""
     if "html" in content_type or _TAG.search(value):
         return html_fragment_to_text(value)
+    if "&" in value and _ENTITY.search(value):
+        value = html.unescape(value)
+        if _TAG.search(value):  # it was escaped HTML
+            return html_fragment_to_text(value)
     return plain_text(value)
 
 

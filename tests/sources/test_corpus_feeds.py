@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,24 @@ def test_expected_parses_agree_on_title_link_and_date() -> None:
             assert article.url == entry["link"], stem
             got = article.published.isoformat() if article.published else None
             assert got == entry.get("published"), stem
+
+
+def test_no_body_is_a_photo_caption() -> None:
+    """The New York Times and ABC News items carry a <description> and a photo's
+    <media:description>: the body is the description (the caption used to win)."""
+    found = 0
+    for path in feed_files(corpus_dir("news")):
+        data = path.read_bytes()
+        if b"<media:description" not in data:
+            continue
+        parsed = outcomes("news")[str(path.relative_to(CORPUS))]
+        assert isinstance(parsed, ParsedFeed)
+        captions = {
+            html.unescape(c).strip()
+            for c in re.findall(r"<media:description[^>]*>(.*?)</media:description>",
+                                data.decode("utf-8", "replace"), re.S)
+        }
+        for article in parsed.articles:
+            found += 1
+            assert article.body not in captions, (path.name, article.title)
+    assert found >= 60

@@ -213,3 +213,49 @@ def test_a_page_that_names_its_feed_says_so() -> None:
     with pytest.raises(NotAFeedError) as plain:
         parse_feed(b"<!doctype html><html><body>x</body></html>", "https://e.com/")
     assert (plain.value.reason, plain.value.feed_links) == ("is an HTML page, not a feed", ())
+
+
+MEDIA_RSS = (
+    b'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>M</title>'
+    b"<item><title>Talks drag on</title><link>https://m.com/1</link>"
+    b"<description>Peace talks dragged on for a year.</description>"
+    b'<media:content url="https://m.com/1.jpg" medium="image">'
+    b"<media:title>Photo</media:title>"
+    b"<media:description>A building struck by a missile in August.</media:description>"
+    b"</media:content></item>"
+    b"<item><title>Caption first</title><link>https://m.com/2</link>"
+    b"<media:description>A harbour at dawn.</media:description>"
+    b"<description>Dock workers went back on Friday.</description></item>"
+    b"<item><title>A video</title><link>https://m.com/3</link><media:group>"
+    b"<media:description>The only text this item has.</media:description></media:group></item>"
+    b"</channel></rss>"
+)
+
+
+def test_a_photo_caption_never_replaces_the_description() -> None:
+    """feedparser files <media:description> as the item's description (feedparser#53), so a
+    caption became the body of whole feeds; it is used only when the item has no other text."""
+    talks, caption_first, video = parse_feed(MEDIA_RSS, "https://m.com/feed").articles
+    assert talks.title == "Talks drag on"
+    assert talks.body == "Peace talks dragged on for a year."
+    assert caption_first.body == "Dock workers went back on Friday."
+    assert video.body == "The only text this item has."
+
+
+def test_character_references_in_plain_text_are_decoded() -> None:
+    """Blogger's text summaries carry ``&nbsp;`` and ``&quot;`` escaped once too often; as
+    plain text they would show as such in every digest. Paragraphs stay apart."""
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>B</title>'
+        b"<entry><title>Perfume</title><link href='https://b.com/1'/><id>1</id>"
+        b"<updated>2025-11-02T00:43:00Z</updated>"
+        b'<summary type="text">As himself (R).&amp;nbsp;&amp;nbsp;Thirteen is '
+        b"&amp;quot;lucky&amp;quot;.\n\nA second paragraph &amp;amp; more.</summary></entry>"
+        b"<entry><title>Tags</title><link href='https://b.com/2'/><id>2</id>"
+        b"<updated>2025-11-02T00:43:00Z</updated>"
+        b'<summary type="text">&amp;lt;p&amp;gt;Escaped &amp;lt;b&amp;gt;HTML&amp;lt;/b&amp;gt;'
+        b"&amp;lt;/p&amp;gt;</summary></entry></feed>"
+    )
+    first, second = parse_feed(atom, "https://b.com/feed").articles
+    assert first.body == 'As himself (R). Thirteen is "lucky".\n\nA second paragraph & more.'
+    assert second.body == "Escaped HTML"
