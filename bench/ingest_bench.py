@@ -359,12 +359,16 @@ def report(runs: Sequence[Run], n_items: int, n_files: int, size: int) -> None:
         print(f"  {topic:10s} {took * 1000:6.0f} ms  ({runs[-1].digest_items[topic]} stories)")
 
 
-def profile(folder: Path, work: Path, settings: Settings, now: datetime) -> None:
+def profile(
+    folder: Path, work: Path, settings: Settings, now: datetime, out: Path | None
+) -> None:
     """cProfile of the stages (``pipeline.ingest`` works in threads, which cProfile misses)."""
     prof = cProfile.Profile()
     prof.enable()
     took = stages(folder, work / "profile.db", settings, now)
     prof.disable()
+    if out is not None:
+        prof.dump_stats(out)
     print(" ".join(f"{k}={v.cpu:.2f}s cpu" for k, v in took.items()))
     stats = pstats.Stats(prof)
     stats.sort_stats("tottime").print_stats(40)
@@ -376,6 +380,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=50, help="RSS files (default 50)")
     ap.add_argument("--runs", type=int, default=3, help="runs; medians are reported")
     ap.add_argument("--profile", action="store_true", help="cProfile one in-process ingest")
+    ap.add_argument("--profile-out", type=Path, help="with --profile: also save the pstats file")
     ap.add_argument(
         "--distinct-bodies",
         action="store_true",
@@ -399,7 +404,7 @@ def main() -> None:
         bodies = "every body distinct" if args.distinct_bodies else "bodies repeat"
         print(f"{len(entries)} corpus items -> {args.n} items, {args.files} files ({bodies})")
         if args.profile:
-            profile(folder, work, settings, now)
+            profile(folder, work, settings, now, args.profile_out)
             return
         runs = []
         for i in range(args.runs):
