@@ -80,7 +80,7 @@ def test_blind_set_does_not_regress(topics: dict[str, TopicDefinition]) -> None:
     """1,174 real items labelled before the classifier saw them (bench/topics_eval.py "blind").
 
     Not the issue #2 target (macro-F1 and every precision >= 0.85): after tuning it measures
-    macro-F1 0.74 with security precision 0.77, so this guards the measured level, not the goal.
+    macro-F1 0.75 with security precision 0.79, so this guards the measured level, not the goal.
     """
     items = load(DATA / "blind_items.jsonl")
     result = evaluate(items, topics)
@@ -176,3 +176,23 @@ def test_the_noem_sample_is_in_all_three(topics: dict[str, TopicDefinition]) -> 
     title, _, body = path.read_text("utf-8").partition("\n")
     result = classify(title, body, topics)
     assert {s.topic for s in result if s.member} == set(TOPICS)
+
+
+def test_long_articles_under_the_second_annotator(topics: dict[str, TopicDefinition]) -> None:
+    """289 full-length real articles (BBC, news pages), labelled from their full text.
+
+    The texts are read from ../shared/corpus (bench/topics_eval.py "long/2nd"). Security precision
+    was 0.78 (macro-F1 0.902) before the fixes for gun-policy, fiscal and racketeering stories
+    and "combat" the verb; 0.90 (0.922) after.
+    """
+    if not (CORPUS / "articles" / "aeb").exists():
+        pytest.skip("../shared/corpus is not available")
+    from bench import topics_eval
+
+    full, _ = topics_eval.load_long()
+    labels = second_annotator("long")
+    assert len(labels) == len(full) >= 250
+    items = [(it.title, it.text, frozenset(labels[k]["topics"])) for k, it in enumerate(full)]
+    result = evaluate(items, topics)
+    assert sum(f for _, _, f in result.values()) / len(result) >= 0.9, result
+    assert result["security"][0] >= 0.85, result
