@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from digests.errors import ConfigError, DigestbotError, UsageError
+from digests.errors import ConfigError, DigestbotError, SourceError, UsageError
 from digests.retention import parse_age
 from digests.timewindow import parse_duration, parse_window
 from digests.topics import TopicDefinition, default_topics
@@ -181,20 +181,44 @@ class LlmSettings(_Section):
     timeout: float = Field(default=20.0, gt=0, le=300)
 
 
+_FILE_URL = re.compile(r"^file:/", re.IGNORECASE)
+
+
 class SourceSettings(_Section):
-    """A configured source: a feed URL or a local path (file, folder, OPML)."""
+    """A configured source: a feed URL or a local path (file, folder, OPML).
+
+    ``url: file:///...`` is a local path written as a URL (copied from ``digestbot feeds`` or a
+    browser): it is stored as ``path`` so every consumer treats it exactly as ``path:`` is.
+    """
 
     url: str | None = None
     path: str | None = None
     name: str | None = None
     interval: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _file_url_is_a_path(cls, data: Any) -> Any:
+        if (
+            isinstance(data, Mapping)
+            and "path" not in data
+            and isinstance(url := data.get("url"), str)
+            and _FILE_URL.match(url)
+        ):
+            return {**{k: v for k, v in data.items() if k != "url"}, "path": url}
+        return data
+
     @model_validator(mode="after")
     def _one_of(self) -> SourceSettings:
         if (self.url is None) == (self.path is None):
             raise ValueError("a source needs exactly one of 'url' or 'path'")
         if self.url is not None and not re.match(r"^https?://", self.url, re.IGNORECASE):
-            raise ValueError(f"source url must start with http:// or https://: {self.url!r}")
+            raise ValueError(
+                f"source url must start with http:// or https:// (or file:// for a local "
+                f"file or folder): {self.url!r}"
+            )
+        if self.path is not None and _FILE_URL.match(self.path):
+            _check_file_url(self.path)
         if self.interval is not None:
             _check_duration(self.interval)
         return self
@@ -202,6 +226,18 @@ class SourceSettings(_Section):
     @property
     def location(self) -> str:
         return self.url or self.path or ""
+
+
+def _check_file_url(location: str) -> None:
+    """A ``file://`` source that can never be read (another host, no path) is a config
+    problem at load, with its line, not a failure at every poll. Whether the file exists is
+    not checked here, as for any ``path:``: ingest reports it."""
+    from digests.sources.files import local_path  # lazy: its parsers are slow to import
+
+    try:
+        local_path(location)
+    except SourceError as e:
+        raise ValueError(e.reason) from None
 
 
 # A Discord webhook's path (any host and base: DISCORD_API_URL may point elsewhere), with

@@ -73,6 +73,63 @@ def test_file_url_in_opml_and_config_sources(cli: Cli, workdir: Workdir) -> None
     assert set(titles(cli, "ceasefire fentanyl")) == FEED_TITLES
 
 
+def test_config_url_file_uri_is_read_as_its_path(cli: Cli, workdir: Workdir) -> None:
+    """``url: file:///...`` (copied from ``feeds`` output or a browser) is the local path:
+    it passes ``config check`` and ingests what ``path:`` ingests, percent-decoded."""
+    story = workdir.write("in box/strike.txt", STORY)
+    config = workdir.write(
+        "c.yaml",
+        f"sources:\n  - url: {(DATA / 'feed.xml').as_uri()}\n  - url: {story.as_uri()}\n",
+    )
+
+    check = cli("config", "check", "--config", config)
+    assert check.code == 0, check.err
+    assert "2 sources" in check.out
+
+    run = cli("ingest", "--config", config, "--json")
+    assert run.code == 0, run.err
+    assert run.json() == {"new": 3, "duplicates": 0, "failed": []}
+    assert titles(cli, "harbour cranes") == {
+        "Harbour cranes idle as strike widens": story.as_uri()
+    }
+    as_path = workdir.write("p.yaml", f"sources:\n  - path: {story}\n")
+    assert cli("ingest", "--config", as_path, "--json").json() == {
+        "new": 0, "duplicates": 1, "failed": []
+    }
+
+
+@pytest.mark.parametrize("key", ["url", "path"])
+def test_config_missing_file_uri_fails_at_ingest_like_a_missing_path(
+    cli: Cli, workdir: Workdir, key: str
+) -> None:
+    """Existence is checked when the source is read, for ``url: file://`` as for ``path:``."""
+    missing = (workdir.path / "gone" / "story.txt").as_uri()
+    config = workdir.write("c.yaml", f"sources:\n  - {key}: {missing}\n")
+
+    assert cli("config", "check", "--config", config).code == 0
+
+    run = cli("ingest", "--config", config, "--json")
+    run.assert_clean_error(lines=1)
+    assert run.json()["failed"] == [{"source": missing, "error": "no such file or folder"}]
+
+
+@pytest.mark.parametrize("key", ["url", "path"])
+@pytest.mark.parametrize("command", [("config", "check"), ("ingest",)])
+def test_config_file_uri_on_another_host_is_a_located_problem(
+    cli: Cli, workdir: Workdir, key: str, command: tuple[str, ...]
+) -> None:
+    config = workdir.write(
+        "c.yaml", f"sources:\n  - path: {DATA}\n  - {key}: file://fileserver/share/feeds\n"
+    )
+    run = cli(*command, "--config", config)
+    run.assert_clean_error(lines=1)
+    assert run.err_lines == [
+        f"{config}:3: sources.1: file:// URL names the host 'fileserver': only local files "
+        "can be read (file:///absolute/path)"
+    ]
+    assert count_articles(workdir.db_url) == 0
+
+
 @pytest.mark.parametrize(
     ("location", "error"),
     [
