@@ -3,8 +3,9 @@
 HTTP mode mounts ``POST /slack/events`` on the bot's one aiohttp server (next to ``/healthz``).
 Every request's signature (v0 HMAC-SHA256 over ``v0:timestamp:body``, the timestamp whole seconds
 within 5 minutes of now) is checked over the raw body before anything reads it: a missing, bad
-or stale one gets 401, a signed body that is not a Slack payload 400, never a 500 (Bolt checks
-the signature again). Socket Mode (``SLACK_APP_TOKEN``) needs no public URL.
+or stale one gets 401, a signed body that is not a Slack payload, or one whose fields have the
+wrong types, 400 (``bot.slack_payload``), never a 500 (Bolt checks the signature again).
+Socket Mode (``SLACK_APP_TOKEN``) needs no public URL.
 
 Slash commands are acknowledged first (an empty 200 within Slack's 3 seconds), then answered
 through ``response_url``: digests in the channel (Block Kit from ``digests.render.slack``), the
@@ -17,15 +18,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
 import secrets
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -40,6 +43,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import App
 from bot.commands import CommandMetrics, handle_command
 from bot.senders.slack import SlackSender, escape_plain, make_slack_client
+from bot.slack_payload import check_payload
 from bot.types import CommandContext, Reply, Target
 from bot.web import SLACK_EVENTS_PATH
 from digests.errors import DeliveryError, DigestbotError
@@ -181,7 +185,9 @@ def add_slack_routes(web_app: web.Application, bolt: AsyncApp) -> None:
     ``bolt`` must come from ``make_slack_app`` (its signing secret is needed here). The
     signature is checked on the raw bytes before the body is decoded or parsed: an unsigned,
     wrongly signed or stale request (or one whose timestamp is not whole seconds) gets 401;
-    a signed body that is not UTF-8 or not a Slack payload gets 400.
+    a signed body that is not UTF-8, not a Slack payload or not of the shape Bolt and the
+    handlers rely on gets 400, and a well-formed kind the app does not serve 404
+    (``bot.slack_payload.check_payload``), each with one WARNING line.
     """
     secret = _SIGNING_SECRETS.get(bolt)
     if secret is None:
@@ -193,19 +199,49 @@ def add_slack_routes(web_app: web.Application, bolt: AsyncApp) -> None:
                                 request.headers.get("X-Slack-Signature"), raw):
             return web.json_response({"error": "invalid request"}, status=401)
         try:
+            body, headers = _as_bolt_reads_it(raw.decode("utf-8"), request.headers, secret)
             bolt_request = AsyncBoltRequest(
-                body=raw.decode("utf-8"),
+                body=body,
                 query=request.query_string,
-                headers=request.headers,  # type: ignore[arg-type]
+                headers=headers,  # type: ignore[arg-type]
             )
         except Exception as e:  # a signed body Bolt cannot read: not JSON, not a form, ...
             log.warning("refused a signed Slack request: unreadable body (%s)",
                         type(e).__name__)
             return web.json_response({"error": "bad request"}, status=400)
+        verdict = check_payload(bolt_request.body)
+        if verdict.action == "malformed":
+            log.warning("refused a signed Slack request: %s", verdict.reason)
+            return web.json_response({"error": "bad request", "reason": verdict.reason},
+                                     status=400)
+        if verdict.action == "unhandled":
+            log.warning("ignored a signed Slack request: %s", verdict.reason)
+            return web.json_response({"error": "unhandled request"}, status=404)
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post(EVENTS_PATH, slack_events)
+
+
+def _as_bolt_reads_it(
+    body: str, headers: Mapping[str, str], secret: bytes
+) -> tuple[str, Mapping[str, str]]:
+    """The verified body in a form Bolt parses right. Bolt takes any form body that contains
+    "payload" for an interactivity payload (``payload=<json>``) and, finding no such field,
+    reads it as empty: ``/news search payload`` went unanswered. Such a form is handed over as
+    the JSON object of its fields, signed again with the same timestamp so that Bolt's own
+    check of the signature still holds."""
+    if "payload" not in body or body.lstrip().startswith("{"):
+        return body, headers
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    if "payload" in fields:
+        return body, headers  # an interactivity payload, as Bolt expects it
+    rewritten = json.dumps(fields)
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    base = b"v0:" + timestamp.encode("ascii", "replace") + b":" + rewritten.encode()
+    resigned = {k: v for k, v in headers.items() if k.lower() != "x-slack-signature"}
+    resigned["X-Slack-Signature"] = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    return rewritten, resigned
 
 
 def verify_signature(
