@@ -501,7 +501,7 @@ async def _feeds(app: App, untrusted: Untrusted) -> Reply:
     for source in local:
         assert source.path is not None
         # Chat users need not see the bot's file system: the folder's or file's own name.
-        shown = source.name or PurePath(source.path).name or "local files"
+        shown = source.name or _local_name(source.path) or "local files"
         lines.append(f"{untrusted(shown)} - local files on the bot's host")
     for url, state in states.items():
         if state.added:
@@ -510,6 +510,17 @@ async def _feeds(app: App, untrusted: Untrusted) -> Reply:
     if len(lines) == 1:
         return Reply(text=f"No feeds are followed. {USAGE['feeds']}")
     return Reply(text="\n".join(lines))
+
+
+def _local_name(path: str) -> str:
+    """The last part of a configured path, a ``file://`` URL decoded (``in%20box`` is
+    ``in box``)."""
+    from digests.sources.files import local_path
+
+    try:
+        return local_path(path).name
+    except SourceError:
+        return PurePath(path).name
 
 
 def _lists_feeds(path: str) -> bool:

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -304,6 +305,9 @@ async def send_reply(
         kind = "ephemeral" if reply.ephemeral else "in_channel"
         for payload in reply_messages(reply)[:MAX_FOLLOWUPS]:
             await respond(response_type=kind, **payload)
+    except (aiohttp.ClientError, TimeoutError) as e:  # Slack or the network: one line
+        log.warning("slack reply failed channel=%s: %s", channel_id,
+                    str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
     except Exception:
         log.exception("slack reply failed channel=%s", channel_id)
 

@@ -146,6 +146,18 @@ async def test_a_feed_list_saved_as_xml_shows_its_feeds_not_local_files(
     assert lines[2:] == ["articles - local files on the bot's host"]  # the list is not one
 
 
+async def test_a_local_source_given_as_a_file_url_shows_its_decoded_name(
+    app: App, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in box"
+    folder.mkdir()
+    app.settings = app.settings.model_copy(update={"sources": (
+        SourceSettings(path=folder.as_uri()),
+    )})
+    lines = (await handle_command(app, "feeds", CTX)).text.splitlines()
+    assert lines[1:] == ["in box - local files on the bot's host"]
+
+
 async def test_unexpected_failure_is_logged_not_shown(
     app: App, caplog: pytest.LogCaptureFixture
 ) -> None:

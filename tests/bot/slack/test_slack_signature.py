@@ -356,3 +356,25 @@ async def test_no_field_of_any_type_makes_a_signed_request_a_500(
     assert statuses == {200, 400, 404}
     await asyncio.sleep(0.2)  # follow-ups of the commands that were answered
     assert error_records(errors) == []
+
+
+async def test_a_follow_up_that_cannot_be_sent_is_one_warning_line(
+    poster: Poster, errors: pytest.LogCaptureFixture
+) -> None:
+    """The asker's response_url unreachable (Slack down, a proxy refusing): one warning with
+    the reason, no traceback at ERROR."""
+    form = urlencode({
+        "command": "/news", "text": "topics", "user_id": "U1", "channel_id": "C1",
+        "team_id": "T1", "response_url": "http://127.0.0.1:9/respond/nowhere",
+    })
+    result = await poster.post(form, content_type=FORM, signed=True)
+    assert result.status == 200
+    for _ in range(100):
+        failed = [r for r in errors.records if "slack reply failed" in r.getMessage()]
+        if failed:
+            break
+        await asyncio.sleep(0.05)
+    [record] = failed
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert "\n" not in record.getMessage()
+    assert error_records(errors) == []
