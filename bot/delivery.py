@@ -326,9 +326,11 @@ async def post_now(
     window: str | None = None,
     senders: Mapping[str, Sender] | None = None,
     metrics: Metrics | None = None,
+    worker: str | None = None,
 ) -> PostResult:
     """``digestbot post``: each of the channel's topics (or ``topic``) posted now, through the
-    ledger (window ``manual:<now>``) so its stories count as delivered to that channel."""
+    ledger (window ``manual:<now>``) so its stories count as delivered to that channel.
+    ``worker`` (default: this process) is the ledger's name for who sends."""
     settings = app.settings
     channel = settings.channels.get(channel_name)
     if channel is None:
@@ -345,8 +347,10 @@ async def post_now(
         from bot.senders.registry import open_senders
 
         async with open_senders(app) as opened:
-            return await _post_topics(app, channel_name, channel, topics, window, opened, metrics)
-    return await _post_topics(app, channel_name, channel, topics, window, senders, metrics)
+            return await _post_topics(app, channel_name, channel, topics, window, opened, metrics,
+                                      worker or worker_id())
+    return await _post_topics(app, channel_name, channel, topics, window, senders, metrics,
+                              worker or worker_id())
 
 
 async def _post_topics(
@@ -357,6 +361,7 @@ async def _post_topics(
     window: str,
     senders: Mapping[str, Sender],
     metrics: Metrics | None,
+    worker: str,
 ) -> PostResult:
     target = channel_target(name, channel)
     delivered: list[Delivered] = []
@@ -366,12 +371,14 @@ async def _post_topics(
     if reason is not None:
         return PostResult(skipped=tuple(Skipped(name, t, reason) for t in topics))
     options = {"filters": channel.filters.model_dump(mode="json")}
-    worker = worker_id()
     for topic in topics:
-        # A post that failed part-way is finished first (its sent parts are never sent
-        # again); the new window then leaves out every story that has gone out.
-        for outcome in await _resume_failed_posts(app, name, target, topic, senders, metrics,
-                                                  worker):
+        # A post that was killed or failed part-way is finished first (its sent parts are
+        # never sent again); the new window then leaves out every story that has gone out.
+        left = await resolve_pending(app, senders, metrics=metrics, worker=worker,
+                                     starting=False, channel_key=name, topic=topic)
+        failed_part_way = await _resume_failed_posts(app, name, target, topic, senders,
+                                                     metrics, worker)
+        for outcome in [*left, *failed_part_way]:
             if outcome.status == "delivered":
                 delivered += [Delivered(name, mid, topic) for mid in outcome.message_ids]
             elif outcome.status in ("failed", "permanent"):
@@ -789,16 +796,20 @@ async def resolve_pending(
     stale_after: timedelta = STALE_CLAIM,
     starting: bool = True,
     stop: StopSignal | None = None,
+    channel_key: str | None = None,
+    topic: str | None = None,
 ) -> list[DeliveryOutcome]:
     """Finish the windows a dead or stopped process left claimed, never resending what the
     ledger records as sent. With ``starting`` (before the scheduler runs any delivery of this
     worker) this worker's own claims count as a dead predecessor's; later calls
     (``starting=False``) take only claims of dead processes, stopped ones and stale ones.
     Once ``stop`` is set, no further row is taken (and the one being sent stops between
-    parts)."""
+    parts). ``channel_key`` and ``topic`` limit it to one channel's topic (``post``)."""
     me = worker or worker_id()
     now = app.clock()
     pending = await asyncio.to_thread(app.store.pending_deliveries, now + timedelta(seconds=1))
+    pending = [r for r in pending if (channel_key is None or r.channel_key == channel_key)
+               and (topic is None or r.topic == topic)]
     outcomes: list[DeliveryOutcome] = []
     subs: dict[tuple[str, str], Subscription] | None = None
     for row in pending:

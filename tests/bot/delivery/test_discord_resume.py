@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
@@ -21,7 +25,7 @@ import pytest
 from discord.http import Route
 
 from bot.app import App
-from bot.delivery import DeliveryOutcome, deliver_subscription, resolve_pending
+from bot.delivery import DeliveryOutcome, deliver_subscription, post_now, resolve_pending
 from bot.delivery_progress import Progress
 from bot.senders import Sender
 from bot.senders.discord import part_nonce, use_api_url
@@ -214,3 +218,51 @@ async def test_two_digests_due_together_for_one_channel_do_not_interleave(
     numbers = part_numbers(messages)
     first = sizes[0] if messages[0].id == outcomes[0].message_ids[0] else sizes[1]
     assert numbers == [*range(1, first + 1), *range(1, len(messages) - first + 1)]
+
+
+def _dead_worker() -> str:
+    """A worker id of this host whose process has ended (a ``post`` killed with -9)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{socket.gethostname()}:{child.pid}"
+
+
+@pytest.mark.parametrize("later", [timedelta(minutes=1), timedelta(hours=7)])
+async def test_the_next_post_finishes_a_killed_post_without_resending_its_parts(
+    app: App, store: Store, stories: None, senders: dict[str, Sender], api: FakeDiscordApi,
+    later: timedelta,
+) -> None:
+    """``digestbot post`` killed mid-digest left its window claimed by a dead process: the
+    next ``post`` (a minute later, or after the grace period) finishes it. The recorded part
+    is not sent again, the one in flight at most once more (a webhook has no nonce), and the
+    new window has nothing left to say."""
+    api.delay = 0.5
+    task = asyncio.create_task(
+        post_now(app, "hook", topic="security", senders=senders, worker=_dead_worker())
+    )
+    await api.wait_for(lambda: len(api.messages) >= 2, timeout=20)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    api.delay = 0.0
+    [row] = store.pending_deliveries(NOW + timedelta(minutes=1))
+    assert len(Progress.decode(row.message_ids).sent) == 1
+    app.clock = lambda: NOW + later
+    result = await post_now(app, "hook", topic="security", senders=senders)
+    assert not result.failed
+    finished = store.get_delivery(row.id)
+    assert finished is not None and finished.status == "delivered"
+    parts = len(Progress.decode(finished.message_ids).sent)
+    messages = api.webhook_messages(HOOK_ID)
+    # The killed window: part 1 once, part 2 (in flight) twice, the rest once; then the new
+    # window, with the stories the killed one did not hold (the digest holds 10 of 24).
+    killed = part_numbers(messages[: parts + 1])
+    assert killed == [1, 2, *range(2, parts + 1)]
+    resumed, fresh = messages[: parts + 1], messages[parts + 1 :]
+    assert fresh and part_numbers(fresh) == list(range(1, len(fresh) + 1))
+    assert not _titles(resumed) & _titles(fresh)
+    assert not result.failed and len(result.delivered) == parts + len(fresh)
+
+
+def _titles(messages: list[Any]) -> set[str]:
+    return {str(e.get("title")) for m in messages for e in m.embeds}
