@@ -132,16 +132,39 @@ def make_slack_app(
     async def on_news(ack: Callable[..., Awaitable[Any]], command: dict[str, Any],
                       respond: Respond) -> None:
         await ack()
-        await answer(str(command.get("text", "")), command, respond)
+        await answer(typed_text(str(command.get("text", ""))), command, respond)
 
     async def on_digest(ack: Callable[..., Awaitable[Any]], command: dict[str, Any],
                         respond: Respond) -> None:
         await ack()
-        await answer(f"digest {command.get('text', '')}", command, respond)
+        await answer(f"digest {typed_text(str(command.get('text', '')))}", command, respond)
 
     bolt.command("/news")(on_news)
     bolt.command("/digest")(on_digest)
     return bolt
+
+
+_SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def typed_text(text: str) -> str:
+    """What the user typed, from the text Slack sends with a slash command: Slack always
+    escapes ``&``, ``<`` and ``>`` (``AT&T`` arrives as ``AT&amp;T``) and wraps what it
+    recognised in angle brackets (``<https://x/feed|x/feed>``, ``<@U123|ana>``, ``<!here>``).
+    A link becomes its URL, a mention its label or id, then the escapes are undone."""
+
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("http://", "https://", "mailto:")):
+            return target
+        if label:
+            return label
+        if target.startswith("!"):
+            return "@" + target[1:].split("^", 1)[0]
+        return target
+
+    text = _SLACK_MARKUP.sub(plain, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 async def _no_token(**_: Any) -> AuthorizeResult:

@@ -309,3 +309,26 @@ async def test_ack_comes_before_slow_work(slash: SlashClient, db_path: Path) -> 
         blocker.close()
     [done] = await slash.followups(result)
     assert "now subscribed to security" in done["text"]
+
+
+@pytest.mark.parametrize(("sent", "shown"), [
+    ("search deportations &amp; arrests", "deportations &amp; arrests"),
+    ("search &lt;b&gt;deportations&lt;/b&gt;", "&lt;b&gt;deportations&lt;/b&gt;"),
+    ("search <https://news.example/x|news.example/x> deportations",
+     "https://news.example/x deportations"),
+])
+async def test_slack_escaping_of_the_typed_text_is_undone(
+    slash: SlashClient, sent: str, shown: str
+) -> None:
+    """Slack sends ``AT&T`` as ``AT&amp;T`` and wraps links it recognises: the command reads
+    what the user typed (escaped once again only in the reply)."""
+    [message] = await slash.followups(await slash.send(sent))
+    assert f"'{shown}'" in message["text"], message["text"][:200]
+    assert "&amp;amp;" not in message["text"] and "&amp;lt;" not in message["text"]
+
+
+async def test_digest_with_an_escaped_ampersand_names_the_topic_as_typed(
+    slash: SlashClient,
+) -> None:
+    [message] = await slash.followups(await slash.send("digest security&amp;"))
+    assert "unknown topic 'security&amp;'" in message["text"]
