@@ -33,7 +33,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Literal, Protocol, cast, get_args
 from zoneinfo import ZoneInfo
@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.following import follow_feed, unfollow_feed
 from bot.poller import configured_feeds
-from bot.schedules import parse_schedule
+from bot.schedules import Schedule, parse_schedule
 from bot.types import CommandContext, Reply
 from digests.errors import DigestbotError, SourceError, StoreError, UsageError, first_line
 from digests.models import SourceLink
@@ -362,6 +362,27 @@ def _topics(settings: Settings) -> Reply:
 # --- subscriptions --------------------------------------------------------------------------------
 
 
+# A chat user sets a schedule for a whole channel; each slot is a ledger row and a post.
+CHAT_MIN_INTERVAL = timedelta(minutes=15)
+
+
+def _shortest_gap(schedule: Schedule, now: datetime, slots: int = 50) -> timedelta:
+    """The shortest time between two of the schedule's next ``slots`` slots (a cron may
+    bunch some: '*/5 8 * * *')."""
+    gaps = []
+    slot = schedule.next_slot(now)
+    for _ in range(slots):
+        following = schedule.next_slot(slot)
+        gaps.append(following - slot)
+        slot = following
+    return min(gaps)
+
+
+def _minutes(gap: timedelta) -> str:
+    seconds = int(gap.total_seconds())
+    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+
+
 async def _subscribe(app: App, args: tuple[str, ...], ctx: CommandContext) -> Reply:
     settings = app.settings
     if not ctx.can_manage:
@@ -370,6 +391,14 @@ async def _subscribe(app: App, args: tuple[str, ...], ctx: CommandContext) -> Re
     settings.topic(topic)
     schedule_text = " ".join(args[1:]) or DEFAULT_SCHEDULE
     schedule = parse_schedule(schedule_text, settings.timezone)
+    gap = _shortest_gap(schedule, app.clock())
+    if gap < CHAT_MIN_INTERVAL:
+        return Reply(
+            text=f"Schedule {schedule.text!r} posts every {_minutes(gap)}: from chat, at most "
+            f"one digest every {_minutes(CHAT_MIN_INTERVAL)} (e.g. 'every 30m', 'daily 08:00'). "
+            "The config file can set any schedule.",
+            ephemeral=True,
+        )
     declared = _config_subscriptions(settings, ctx)
     if topic in declared:
         return Reply(

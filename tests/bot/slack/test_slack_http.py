@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.app import App
 from bot.slack_app import make_slack_app, socket_mode_handler
 from digests.errors import DigestbotError
 from digests.settings import PermissionSettings, Secrets
@@ -332,3 +333,19 @@ async def test_digest_with_an_escaped_ampersand_names_the_topic_as_typed(
 ) -> None:
     [message] = await slash.followups(await slash.send("digest security&amp;"))
     assert "unknown topic 'security&amp;'" in message["text"]
+
+
+@pytest.mark.parametrize(("schedule", "every"), [
+    ("every 10s", "10 s"), ("every 1m", "1 min"), ("* * * * *", "1 min"),
+    ("*/5 8 * * *", "5 min"),
+])
+async def test_chat_cannot_subscribe_a_channel_more_often_than_every_15_minutes(
+    slash: SlashClient, app: App, schedule: str, every: str
+) -> None:
+    [message] = await slash.followups(await slash.send(f"subscribe drugs {schedule}"))
+    assert message["response_type"] == "ephemeral"
+    assert f"posts every {every}: from chat, at most one digest every 15 min" in message["text"]
+    assert app.store.list_subscriptions() == []
+    [ok] = await slash.followups(await slash.send("subscribe drugs every 15m"))
+    assert [s.schedule for s in app.store.list_subscriptions()] == ["every 15m"]
+    assert ok["response_type"] == "in_channel"
