@@ -36,6 +36,7 @@ from digests.sources.opml import parse_opml
 from digests.store import Store
 from digests.store.types import FeedState, NewArticle
 from digests.summarize import summarize
+from digests.text import strip_invisible
 from digests.topics import TopicDefinition, classify
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,17 @@ def prepare(
     return prepared
 
 
+def _visible(article: Article) -> Article:
+    """The article without bidi controls and zero-width spaces in the fields chat shows."""
+    title, body = strip_invisible(article.title), strip_invisible(article.body)
+    source = strip_invisible(article.source)
+    author = strip_invisible(article.author) if article.author else article.author
+    if (title, body, source, author) == (article.title, article.body, article.source,
+                                         article.author):
+        return article
+    return replace(article, title=title, body=body, source=source, author=author)
+
+
 @dataclass(frozen=True)
 class Stored:
     """What ``store_articles`` did: ``updated`` counts the duplicates that were revisions."""
@@ -251,6 +263,7 @@ def store_articles(
     (``KnownArticle.revised_by``): those are prepared again and stored over the old version.
     The store decides the rest.
     """
+    articles = [_visible(a) for a in articles]  # before comparing with what is stored
     new_ids: list[int] = []
     updated = 0
     done: dict[tuple[str, str], tuple[tuple[TopicScore, ...], Summary]] = {}

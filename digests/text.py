@@ -103,6 +103,18 @@ STOPWORDS: frozenset[str] = _words(
 )
 
 
+# Invisible characters that reorder or hide text: bidi embeddings, overrides and isolates
+# (U+202E makes "gnp.exe" read "exe.png") and zero-width spaces/joiners that split a word
+# into look-alikes. Zero-width (non-)joiners (U+200C/D) and the directional marks (U+200E/F)
+# stay: scripts and emoji need them, and marks cannot reorder a run.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the characters of ``_INVISIBLE`` (feed text is untrusted)."""
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+
+
 def collapse_ws(text: str) -> str:
     """Runs of whitespace (newlines included) become one space; ends trimmed."""
     return " ".join(text.split())  # same as re \s+ -> " " then strip(), several times faster

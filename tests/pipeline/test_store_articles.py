@@ -215,3 +215,22 @@ def test_a_feed_falling_back_to_a_teaser_keeps_the_full_text(
     assert store_articles(store, [grown], topics, NOW).updated == 1
     kept = store.get_article(first_id)
     assert kept is not None and kept.body == grown.body
+
+
+def test_bidi_controls_and_zero_width_spaces_are_not_stored(store: Store, topics: Topics) -> None:
+    """U+202E makes "gnp.exe" read "exe.png" in chat; zero-width spaces split words into
+    look-alikes. They are dropped from what is stored, and the same item polled again is a
+    plain duplicate, not a revision. Joiners (U+200D, emoji and scripts need them) stay."""
+    spoof = replace(
+        _article(1, guid="g1"),
+        title="Invoice \u202egnp.exe\u202c leak",
+        body="Ran\u200bsom\u2060ware hit the port.\ufeff Family: \U0001F468\u200d\U0001F469.",
+        author="A\u2066li\u2069",
+    )
+    first = store_articles(store, [spoof], topics, NOW)
+    [stored] = store.get_articles(list(first.new_ids))
+    assert stored.title == "Invoice gnp.exe leak"
+    assert stored.body.startswith("Ransomware hit the port. Family: \U0001F468\u200d\U0001F469")
+    assert stored.author == "Ali"
+    again = store_articles(store, [spoof], topics, NOW)
+    assert (again.new, again.duplicates, again.updated) == (0, 1, 0)
