@@ -293,6 +293,10 @@ def cmd_post(args: argparse.Namespace) -> int:
             sys.stdout.write(f"delivered to {d.channel}: {d.message_id}\n")
         for s in result.skipped:
             sys.stdout.write(f"skipped {s.channel} ({s.topic}): {s.reason}\n")
+    for f in result.failed:  # the log lines above say how it went; this says what it means
+        again = "will not work until fixed" if f.permanent else "run post again to finish it"
+        sys.stderr.write(f"digestbot: could not post to {f.channel} ({f.topic}): {f.error}; "
+                         f"{again}\n")
     return EXIT_ERROR if result.failed else EXIT_OK
 
 

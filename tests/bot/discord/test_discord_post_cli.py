@@ -113,3 +113,18 @@ def test_parts_are_spaced_by_min_interval(api: FakeDiscordApi, post: Any) -> Non
     requests = api.requests_to("webhook")
     assert len(requests) >= 2
     assert all(b.at - a.at >= 0.3 for a, b in itertools.pairwise(requests))
+
+
+@pytest.mark.parametrize(("status", "ending"), [
+    (500, "run post again to finish it"), (404, "will not work until fixed"),
+])
+def test_a_failed_post_ends_with_one_line_saying_so(
+    api: FakeDiscordApi, post: Any, status: int, ending: str
+) -> None:
+    api.error_next(status, n=20, route="webhook")
+    failed = post()
+    assert failed.code == 2
+    [line] = [ln for ln in failed.err.splitlines() if ln.startswith("digestbot:")]
+    assert line.startswith("digestbot: could not post to hook (security): ")
+    assert line.endswith(ending)
+    assert failed.json()["failed"][0]["channel"] == "hook"
