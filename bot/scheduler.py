@@ -294,16 +294,31 @@ class DigestScheduler:
             return None
 
     def _sync_config(self, now: datetime) -> None:
-        """Config subscriptions into the store; ones dropped from the config leave it."""
+        """Config subscriptions into the store; ones dropped from the config leave it.
+
+        A chat subscription for a channel and topic the config now declares leaves too: the
+        two are keyed apart (``slack:C1`` and the config's name), each with its own delivery
+        record, so both would post every story. ``/news subscribe`` refuses such a topic;
+        this covers one made before the config declared it.
+        """
         store = self.app.store
         wanted = config_subscriptions(self.app.settings, now)
         keys = {(s.channel_key, s.topic) for s in wanted}
+        declared = {(s.platform, s.channel_id, s.topic): s.channel_key
+                    for s in wanted if s.channel_id}
         for sub in wanted:
             store.add_subscription(sub)
         for old in store.list_subscriptions():
             if old.source == "config" and (old.channel_key, old.topic) not in keys:
                 store.remove_subscription(old.channel_key, old.topic)
                 log.info("removed subscription %s (no longer in the config)", job_id(old))
+            elif old.source == "chat" and old.channel_id and (
+                name := declared.get((old.platform, old.channel_id, old.topic))
+            ):
+                store.remove_subscription(old.channel_key, old.topic)
+                log.info("removed chat subscription %s (%s, by %s): config channel %s "
+                         "declares %s for the same channel", job_id(old), old.schedule,
+                         old.created_by or "unknown", name, old.topic)
 
     async def _load(self) -> list[str]:
         """Make the jobs match the store; returns the ids of jobs that are new."""

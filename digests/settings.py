@@ -480,6 +480,7 @@ def load_settings(
     except ValidationError as e:
         problems.extend(_format_errors(e, lines, label))
     problems.extend(_shadowed_problems(shadowed, data, lines, env, check_schedule, label))
+    problems.extend(_shared_destinations(data, lines, label))
     if problems:  # every problem at once, in file order
         ordered = sorted(dict.fromkeys(problems), key=lambda p: p[0])
         raise ConfigError([text for _, text in ordered])
@@ -676,6 +677,64 @@ def _expand_env(
             _expand_env(v, env, (*path, i), lines, label, problems) for i, v in enumerate(value)
         ]
     return value
+
+
+def _destination(channel: Mapping[str, Any]) -> tuple[tuple[str, ...], str] | None:
+    """Where a channel's digests land (a key, and its words), or None: console, or a target
+    too broken to compare (its own problem is reported). A Discord webhook is its id and
+    thread (the token only authorises), and wins over ``channel`` as it does when sending."""
+    platform, channel_id, webhook = (channel.get(k) for k in ("platform", "channel", "webhook"))
+    if platform == "discord" and isinstance(webhook, str):
+        if not is_webhook_url(webhook):
+            return None
+        parts = urlsplit(webhook.strip())
+        match = WEBHOOK_PATH.match(parts.path)
+        if match is None:
+            return None
+        thread = parse_qs(parts.query).get("thread_id", [""])[0]
+        words = f"Discord webhook {match.group(1)}" + (f" (thread {thread})" if thread else "")
+        return ("discord-webhook", match.group(1), thread), words
+    if platform in ("slack", "discord") and isinstance(channel_id, str) and channel_id.strip():
+        return (platform, channel_id.strip()), f"{platform.capitalize()} channel {channel_id}"
+    return None
+
+
+def _shared_destinations(
+    data: Mapping[str, Any], lines: Mapping[Loc, int], label: str
+) -> list[tuple[int, str]]:
+    """Two channels posting to the same platform channel (or webhook) on the same schedule
+    with a topic in common: each keeps its own delivery record, so a story would be posted
+    there twice. Another schedule (a daily digest and a weekly roundup) is a choice, not a
+    slip, and is allowed. Reported at the later channel. Read from the raw (env-expanded)
+    data, so it comes with the other problems rather than after they are fixed."""
+    channels = data.get("channels")
+    if not isinstance(channels, Mapping):
+        return []
+    problems: list[tuple[int, str]] = []
+    seen: dict[tuple[object, ...], list[tuple[str, tuple[str, ...]]]] = {}
+    for name, channel in channels.items():
+        if not isinstance(channel, Mapping):
+            continue
+        found = _destination(channel)
+        raw_topics = channel.get("topics")
+        if found is None or not isinstance(raw_topics, list):
+            continue
+        where, words = found
+        schedule = channel.get("schedule")
+        key = (*where, " ".join(schedule.lower().split()) if isinstance(schedule, str) else None)
+        topics = tuple(t for t in raw_topics if isinstance(t, str))
+        for other, other_topics in seen.get(key, []):
+            common = [t for t in dict.fromkeys(topics) if t in other_topics]
+            if common:
+                line = _line_for(("channels", name), lines)
+                plural = "s" if len(common) > 1 else ""
+                problems.append((line, (
+                    f"{label}:{line}: channels.{name}: same {words} as {other!r}, both with "
+                    f"topic{plural} {', '.join(common)} (a story would be posted twice)"
+                )))
+                break
+        seen.setdefault(key, []).append((str(name), topics))
+    return problems
 
 
 def _line_for(loc: tuple[str | int, ...], lines: Mapping[tuple[str | int, ...], int]) -> int:
