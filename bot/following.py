@@ -217,22 +217,33 @@ async def _follow_announced(
     client: httpx.AsyncClient | None,
 ) -> FollowResult:
     """A web page was given: follow the first feed it announces that is one (autodiscovery,
-    ``sources.discover``; fetched with the same trust as the page). Every announced link is
+    ``sources.discover``; on the page's own host with the page's trust, on another host as a
+    link from content: no private address unless allowed). Every announced link is
     tried, best first, so a dead first link does not hide a working later one; the number is
     capped by ``discover.MAX_LINKS`` (5), so a page costs at most that many extra fetches.
     One level only: a feed link that is a page again is not followed further."""
     first_error = ""
     for link in links:
+        # The page's trust covers its own host only: a link elsewhere is content, checked
+        # like a redirect to another host (no private address unless allowed).
+        same_host = _host(link) == _host(page)
         try:
             return await follow_feed(
-                app, link, added_by=added_by, name=name, trusted=trusted, client=client,
-                found_on=page,
+                app, link, added_by=added_by, name=name, trusted=trusted and same_host,
+                client=client, found_on=page,
             )
         except (SourceError, UsageError) as e:
             first_error = first_error or str(e)
     others = len(links) - 1
     more = f" (and the {others} other feed{'s' if others > 1 else ''} it names)" if others else ""
     raise SourceError(page, f"{page_error}, which failed{more}: {first_error}")
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 async def unfollow_feed(app: App, text: str) -> UnfollowResult:

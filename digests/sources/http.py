@@ -85,7 +85,7 @@ async def fetch(
 ) -> FetchResult:
     """GET ``url`` within ``options``' limits; SourceError with a one-line reason otherwise."""
     start = time.monotonic()
-    origin_host = (urlsplit(url).hostname or "").lower()
+    origin_host = ""
     current = url
     seen: set[str] = set()
     headers = {}
@@ -98,6 +98,7 @@ async def fetch(
             raise SourceError(url, f"redirect loop at {current}")
         seen.add(current)
         host, port = _check_url(url, current)
+        origin_host = origin_host or host
         guard = not trusted or (hop > 0 and host != origin_host)
         if guard and not options.allow_private_addresses:
             await _refuse_private(url, host, port)
@@ -110,6 +111,8 @@ async def fetch(
             raise SourceError(url, f"timed out ({_timeout_kind(e)})") from e
         except httpx.HTTPError as e:
             raise SourceError(url, f"request failed: {_one_line(e)}") from e
+        except httpx.InvalidURL as e:  # httpx reads a redirect's Location (data:, mailto:)
+            raise SourceError(url, f"invalid URL in the answer: {_one_line(e)}") from e
         if isinstance(result, FetchResult):
             log.debug("fetched url=%s status=%s hops=%d", url, result.status, hop)
             return result
@@ -177,6 +180,11 @@ async def _get(
                     wait, said = capped_retry_after(asked)
                     reason += f" ({said})"
             raise HttpStatusError(url, reason, resp.status_code, wait)
+        codings = [c.strip().lower() for c in resp.headers.get("content-encoding", "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1:  # httpx would inflate the inner layers whole, past any cap
+            raise SourceError(url, f"unsupported Content-Encoding {', '.join(codings)!r} "
+                                   "(one coding at most)")
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > options.max_bytes:
             raise SourceError(url, _too_large(options, int(declared)))
@@ -209,7 +217,15 @@ def _check_url(url: str, current: str) -> tuple[str, int]:
         raise SourceError(url, f"unsupported URL scheme {scheme or '(none)'!r} (http/https only)")
     if not parts.hostname:
         raise SourceError(url, f"URL without a host: {current!r}")
-    return parts.hostname.lower(), port or (443 if scheme == "https" else 80)
+    # The host as httpx will connect to it (IDNA 2008: "ß" stays "ß", xn--zca), not as Python's
+    # resolver would spell it ("ss"): the address checked must be the one connected to.
+    try:
+        host = httpx.URL(current).raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeDecodeError) as e:
+        raise SourceError(url, f"invalid URL {current!r}: {_one_line(e)}") from e
+    if not host:
+        raise SourceError(url, f"URL without a host: {current!r}")
+    return host.lower(), port or (443 if scheme == "https" else 80)
 
 
 async def _refuse_private(url: str, host: str, port: int) -> None:
@@ -234,15 +250,20 @@ async def _refuse_private(url: str, host: str, port: int) -> None:
 
 
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally routable unicast only: not private, loopback, link-local, shared
+    (100.64.0.0/10, a cloud metadata range too), site-local, reserved, multicast or
+    unspecified."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    return not (
+    site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    return address.is_global and not (
         address.is_private
         or address.is_loopback
         or address.is_link_local
         or address.is_reserved
         or address.is_multicast
         or address.is_unspecified
+        or site_local
     )
 
 

@@ -117,6 +117,26 @@ def test_add_of_a_site_follows_the_feed_its_page_names(
     assert cli("feeds", "add", site, "--json").json()["found_on"] == site
 
 
+def test_a_feed_link_to_another_host_is_page_content_not_the_operators_word(
+    cli: Cli, workdir: Workdir, httpserver: HTTPServer, feed_url: str
+) -> None:
+    """The operator trusts the page (here on localhost), not what it says: a feed link to
+    another host (127.0.0.1, as a public page might name 169.254.169.254) is fetched as a
+    redirect to another host would be, and refused on a private address."""
+    elsewhere = feed_url.replace("localhost", "127.0.0.1")
+    assert elsewhere != feed_url
+    site = _site(httpserver, f'<link rel="alternate" type="application/rss+xml" '
+                             f'href="{elsewhere}">')
+    run = cli("feeds", "add", site)
+    assert run.code == 2
+    assert "non-public address 127.0.0.1" in run.err
+    assert cli("feeds", "list", "--json").json() == []
+    allowed = workdir.write("allow.yaml", "fetch:\n  allow_private_addresses: true\n")
+    ok = cli("feeds", "add", site, "--json", "--config", str(allowed))
+    assert ok.code == 0, ok.err
+    assert ok.json()["url"] == elsewhere
+
+
 def test_add_of_a_site_whose_feeds_all_fail_adds_nothing(
     cli: Cli, workdir: Workdir, httpserver: HTTPServer
 ) -> None:

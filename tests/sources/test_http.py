@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from werkzeug import Request, Response
 
 from digests.errors import HttpStatusError, SourceError
 from digests.retry import MAX_RETRY_AFTER
+from digests.sources import http
 from digests.sources.http import (
     FetchOptions,
     FetchResult,
@@ -253,3 +255,45 @@ def test_fetch_sync(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/s").respond_with_data(FEED, headers={"ETag": 'W/"1"'})
     result = fetch_sync(httpserver.url_for("/s"), options=LOCAL)
     assert result.content == FEED and result.etag == 'W/"1"' and result.elapsed > 0
+
+
+@pytest.mark.parametrize("location", ["mailto:x@y", "data:text/plain,hi", "javascript:alert(1)"])
+async def test_redirect_to_a_url_httpx_cannot_read_is_one_line(
+    httpserver: HTTPServer, location: str
+) -> None:
+    """httpx reads the Location itself (for its next request) and raises InvalidURL, which is
+    not an HTTPError: it used to escape as an internal error and lose the whole ingest."""
+    httpserver.expect_request("/r").respond_with_data(
+        b"", status=302, headers={"Location": location}
+    )
+    with pytest.raises(SourceError) as caught:
+        await get(httpserver.url_for("/r"))
+    assert "\n" not in str(caught.value)
+
+
+async def test_stacked_content_encodings_are_refused(httpserver: HTTPServer) -> None:
+    """'gzip, gzip': httpx inflates the inner layer of each chunk whole, so a 3 KB answer grew
+    to gigabytes before the size cap could see it."""
+    httpserver.expect_request("/gz2").respond_with_data(
+        gzip.compress(gzip.compress(FEED)), headers={"Content-Encoding": "gzip, gzip"}
+    )
+    with pytest.raises(SourceError, match=r"unsupported Content-Encoding 'gzip, gzip'"):
+        await get(httpserver.url_for("/gz2"))
+
+
+@pytest.mark.parametrize(("address", "public"), [
+    ("93.184.216.34", True), ("2001:4860:4860::8888", True), ("::ffff:8.8.8.8", True),
+    ("100.100.100.200", False), ("100.64.0.1", False), ("fec0::1", False),
+    ("169.254.169.254", False), ("::ffff:127.0.0.1", False), ("224.0.0.1", False),
+    ("192.0.2.1", False), ("0.0.0.0", False), ("fd00:ec2::254", False),
+])
+def test_only_globally_routable_unicast_is_public(address: str, public: bool) -> None:
+    assert http._is_public(ipaddress.ip_address(address)) is public
+
+
+def test_the_host_checked_is_the_host_httpx_connects_to() -> None:
+    """Python's resolver spells "ß.evil.test" as "ss.evil.test", httpx as "xn--zca.evil.test":
+    checking the first while connecting to the second let a chat user reach a private address."""
+    assert http._check_url("u", "http://ß.evil.test:8080/feed") == ("xn--zca.evil.test", 8080)
+    assert http._check_url("u", "https://EXAMPLE.com/") == ("example.com", 443)
+    assert http._check_url("u", "http://[::1]/")[0] == "::1"
