@@ -1,5 +1,5 @@
 # digestbot: the long-running bot (`digestbot run`) in a slim Python 3.11 image.
-# Build: docker build -t digestbot .    Compose: see docker-compose.yml and docs/docker.md.
+# Build: docker build -t digestbot .    Compose: see docker-compose.yml and the README.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

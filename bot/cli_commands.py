@@ -406,9 +406,10 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
                 " [not followed]" if not row["followed"]
                 else f" (added by {row['added_by']})" if row["added_by"] else ""
             )
-            sys.stdout.write(
-                f"{row['url']} [{status}] last success: {row['last_success']}{how}\n"
-            )
+            success = row["last_success"] or "never"
+            if not row["last_success"] and not row["last_error"]:
+                status = "not polled yet"
+            sys.stdout.write(f"{row['url']} [{status}] last success: {success}{how}\n")
     return EXIT_OK
 
 

@@ -273,7 +273,7 @@ class ChannelSettings(_Section):
     max_stories: int | None = Field(default=None, ge=1, le=100)
     window: str | None = None
     repost_updated: bool = False  # re-post a delivered story when new sources joined it
-    catch_up: bool = False  # on the first run, post the last 24h once
+    catch_up: bool = False  # when subscribed: one digest of the window before it began
     post_empty: bool = False  # post "no news" when a scheduled window has no new stories
     filters: FilterSettings = FilterSettings()
 

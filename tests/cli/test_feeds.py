@@ -227,6 +227,7 @@ def test_list_marks_feeds_that_are_not_followed(
     assert rows[2]["next_poll"] is None and rows[2]["last_success"] is not None
 
     text = cli("feeds", "list", "--config", conf).out.splitlines()
+    assert text[0] == f"{CONFIGURED} [not polled yet] last success: never"
     assert text[1].endswith(" (added by cli)")
     assert text[2].startswith(f"{once} [ok]") and text[2].endswith(" [not followed]")
 
