@@ -47,7 +47,7 @@ from bot.senders.slack import SlackSender, escape_plain, make_slack_client
 from bot.slack_payload import check_payload
 from bot.types import CommandContext, Reply, Target
 from bot.web import SLACK_EVENTS_PATH
-from digests.errors import DeliveryError, DigestbotError
+from digests.errors import DeliveryError, DigestbotError, first_line
 from digests.render import slack as render_slack
 
 log = logging.getLogger(__name__)
@@ -262,10 +262,15 @@ def _as_bolt_reads_it(
         return body, headers  # an interactivity payload, as Bolt expects it
     rewritten = json.dumps(fields)
     timestamp = headers.get("X-Slack-Request-Timestamp", "")
-    base = b"v0:" + timestamp.encode("ascii", "replace") + b":" + rewritten.encode()
     resigned = {k: v for k, v in headers.items() if k.lower() != "x-slack-signature"}
-    resigned["X-Slack-Signature"] = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    resigned["X-Slack-Signature"] = _signature(secret, timestamp, rewritten.encode())
     return rewritten, resigned
+
+
+def _signature(secret: bytes, timestamp: str, body: bytes) -> str:
+    """Slack's v0 signature of ``body`` at ``timestamp``."""
+    base = b"v0:" + timestamp.encode("ascii", "replace") + b":" + body
+    return "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
 
 
 def verify_signature(
@@ -283,8 +288,7 @@ def verify_signature(
     moment = time.time() if now is None else now
     if abs(moment - int(timestamp)) > MAX_REQUEST_AGE:
         return False
-    base = b"v0:" + timestamp.encode("ascii") + b":" + body
-    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    expected = _signature(secret, timestamp, body)
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
@@ -329,8 +333,7 @@ async def send_reply(
         for payload in reply_messages(reply)[:MAX_FOLLOWUPS]:
             await respond(response_type=kind, **payload)
     except (aiohttp.ClientError, TimeoutError) as e:  # Slack or the network: one line
-        log.warning("slack reply failed channel=%s: %s", channel_id,
-                    str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
+        log.warning("slack reply failed channel=%s: %s", channel_id, first_line(e))
     except Exception:
         log.exception("slack reply failed channel=%s", channel_id)
 
